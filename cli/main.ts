@@ -1,0 +1,27 @@
+/**
+ * The `coinfer` command line: the composition root. Only this layer reads argv and the
+ * environment; each command lives in cli/commands/<name>.ts and exports `register(program)`.
+ */
+import { Command } from '@commander-js/extra-typings';
+import { describeError, isCoinferError } from '../common/errors.ts';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('coinfer')
+    .description('On-demand device-edge co-inference of a multi-exit CNN, driven by a DQN agent')
+    .version(pkg.version)
+    .showHelpAfterError();
+  // Commands register themselves here, one line each.
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`coinfer: ${describeError(e)}\n`);
+    process.exitCode = isCoinferError(e) && e.code === 'ERR_INVALID_ARGUMENT' ? 2 : 1;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The model package manifest (DESIGN §2): `manifest.json` beside `model.onnx`. Everything a
+ * device, an edge, a latency model or the replay env needs to know about the model, without
+ * reading the ONNX graph.
+ */
+import type { ArchitectureSpec, LayerType } from './architecture.ts';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+export interface LayerManifest {
+  readonly name: string;
+  readonly type: LayerType;
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly params: number;
+  readonly flops: number;
+  /** Edgent's regression variables for this layer type (see layer-shapes.ts). */
+  readonly vars: readonly number[];
+}
+
+export interface StageManifest {
+  /** 1-based: partition p = "the device ran stages 1..p". */
+  readonly index: number;
+  readonly name: string;
+  /** ONNX tensor name of the stage output (the partition point). */
+  readonly output: string;
+  readonly layers: readonly LayerManifest[];
+  readonly params: number;
+  readonly flops: number;
+  /** Per-sample output shape (C,H,W or [n]). */
+  readonly outputShape: readonly number[];
+  /** Per-sample output bytes in float32. */
+  readonly outputBytes: number;
+}
+
+export interface ExitManifest {
+  /** 1-based exit number. */
+  readonly index: number;
+  readonly name: string;
+  /** ONNX tensor name of the exit's softmax probabilities. */
+  readonly output: string;
+  /** Backbone stages the exit needs (its head reads stage `branchStage`'s output). */
+  readonly branchStage: number;
+  readonly layers: readonly LayerManifest[];
+  readonly params: number;
+  readonly flops: number;
+  /** Top-1 accuracy on the evaluation set, or null for an untrained model. */
+  readonly accuracy: number | null;
+  /** Size of the evaluation set behind `accuracy` and `correct`. */
+  readonly evalSamples: number;
+  /** Per-sample correctness on the evaluation set: base64 bit-vector, bit i (LSB-first) = sample i. */
+  readonly correct: string | null;
+}
+
+export interface InputManifest {
+  /** ONNX graph input name. */
+  readonly name: string;
+  /** Per-sample shape C,H,W. */
+  readonly shape: readonly number[];
+  readonly dtype: 'float32';
+  /** float = (uint8 · scale − mean[c]) / std[c]. */
+  readonly preprocessing: { readonly scale: number; readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly dataset: string;
+  readonly classNames: readonly string[];
+}
+
+export interface Provenance {
+  readonly dataset: string;
+  readonly trainingCommand: string | null;
+  readonly gitCommit: string | null;
+  readonly date: string;
+  readonly notes?: string;
+}
+
+export interface ModelManifest {
+  readonly schemaVersion: typeof MANIFEST_SCHEMA_VERSION;
+  readonly name: string;
+  readonly architecture: ArchitectureSpec;
+  readonly input: InputManifest;
+  readonly stages: readonly StageManifest[];
+  readonly exits: readonly ExitManifest[];
+  readonly provenance: Provenance;
+  /** sha256 of model.onnx (hex); the wire protocol's model id derives from it. */
+  readonly onnxSha256: string;
+}
