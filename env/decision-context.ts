@@ -1,0 +1,40 @@
+/**
+ * What a policy is told about the request at hand, beside the normalised observation vector:
+ * the same facts, in physical units. Only what a real device can know, except `oracle`, which
+ * only the oracle baseline receives (true outcomes of every action for this request).
+ */
+import type { Action } from '../runtime/action.ts';
+
+/** The true outcome of one action on the current request (for the oracle upper bound). */
+export interface ActionOutcome {
+  readonly deviceMs: number;
+  readonly uplinkMs: number;
+  readonly edgeMs: number;
+  readonly totalMs: number;
+  /** Device energy for this request, millijoules. */
+  readonly energyMj: number;
+  /** Whether the chosen exit classifies this request's image correctly. */
+  readonly correct: boolean;
+}
+
+export interface OracleView {
+  /** The true outcome of `action` for the current request. */
+  outcome(action: Action): ActionOutcome;
+}
+
+export interface DecisionContext {
+  /** This request's latency deadline, ms. */
+  readonly deadlineMs: number;
+  /** The device's current uplink estimate (harmonic mean of recent transfers), Mbps. */
+  readonly bandwidthMbps: number;
+  /** Recent trend of the estimate, Mbps per second (positive = improving). */
+  readonly bandwidthTrendMbpsPerS: number;
+  /** Round-trip propagation time to the edge, ms. */
+  readonly rttMs: number;
+  /** Device CPU load in [0, 1] (background work competing with inference). */
+  readonly deviceLoad: number;
+  /** Edge load in [0, 1] (share of the edge busy with other devices' requests). */
+  readonly edgeLoad: number;
+  /** Only for the oracle baseline; undefined for every other policy. */
+  readonly oracle?: OracleView;
+}
