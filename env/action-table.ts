@@ -1,0 +1,57 @@
+/**
+ * Per-action constants the replay env needs on its hot path, precomputed once per model,
+ * codec and compute-time table: typed arrays indexed by action index.
+ */
+import { planExecution } from '../runtime/model/execution-plan.ts';
+import type { ModelManifest } from '../runtime/model/manifest.ts';
+import { crossingBytes } from '../runtime/wire/payload-size.ts';
+import type { ActionCodec } from './action-codec.ts';
+import { stagesMs, type ComputeTimes } from './compute-times.ts';
+
+export interface ActionTable {
+  readonly size: number;
+  /** 0-based exit index. */
+  readonly exitIndex: Int32Array;
+  readonly local: Uint8Array;
+  /** Bytes on the uplink (payload + frame header); 0 when local. */
+  readonly bytes: Float64Array;
+  /** Device compute before any jitter/load, ms (stages run + local head + overhead). */
+  readonly deviceBaseMs: Float64Array;
+  /** Edge compute before jitter/load, ms (0 when local). */
+  readonly edgeBaseMs: Float64Array;
+  /** Exit accuracy in [0, 1] (deeper = better when the model is untrained). */
+  readonly exitAccuracy: Float64Array;
+}
+
+export function exitAccuracies(manifest: ModelManifest): number[] {
+  return manifest.exits.map((e, i) => e.accuracy ?? (i + 1) / (manifest.exits.length + 1));
+}
+
+export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, times: ComputeTimes): ActionTable {
+  const n = codec.size;
+  const t: ActionTable = {
+    size: n,
+    exitIndex: new Int32Array(n),
+    local: new Uint8Array(n),
+    bytes: new Float64Array(n),
+    deviceBaseMs: new Float64Array(n),
+    edgeBaseMs: new Float64Array(n),
+    exitAccuracy: new Float64Array(n),
+  };
+  const acc = exitAccuracies(manifest);
+  codec.actions.forEach((a, i) => {
+    const plan = planExecution(manifest, a);
+    const ex = manifest.exits[a.exit - 1]!;
+    t.exitIndex[i] = a.exit - 1;
+    t.exitAccuracy[i] = acc[a.exit - 1]!;
+    if (plan.local) {
+      t.local[i] = 1;
+      t.deviceBaseMs[i] = stagesMs(times.device, 0, ex.branchStage) + times.device.headMs[a.exit - 1]! + times.device.overheadMs;
+    } else {
+      t.deviceBaseMs[i] = stagesMs(times.device, 0, a.partition) + (a.partition > 0 ? times.device.overheadMs : 0);
+      t.edgeBaseMs[i] = stagesMs(times.edge, a.partition, ex.branchStage) + times.edge.headMs[a.exit - 1]! + times.edge.overheadMs;
+      t.bytes[i] = crossingBytes({ elements: plan.crossing!.elements, encoding: plan.action.encoding, rank: plan.crossing!.shape.length + 1 });
+    }
+  });
+  return t;
+}

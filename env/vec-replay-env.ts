@@ -1,0 +1,293 @@
+/**
+ * The replay env, vectorised: N independent scenarios stepped together over real bandwidth
+ * traces, measured compute-time distributions and the model's per-sample correctness vectors.
+ * Hot path: typed arrays, no allocation per step. Episodes auto-reset (Gymnasium vector-env
+ * semantics: after a truncated step, `observations` already hold the next episode's first
+ * observation).
+ */
+import { createRng, type Rng } from '../common/rng.ts';
+import type { BandwidthTrace } from '../runtime/link/trace.ts';
+import { transferMs } from '../runtime/link/trace-integrate.ts';
+import { HarmonicMeanEstimator } from '../runtime/link/bandwidth-estimator.ts';
+import { decodeCorrectness } from '../runtime/model/manifest-build.ts';
+import type { ModelManifest } from '../runtime/model/manifest.ts';
+import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
+import { ActionCodec } from './action-codec.ts';
+import { buildActionTable, exitAccuracies, type ActionTable } from './action-table.ts';
+import type { ComputeTimes } from './compute-times.ts';
+import type { ActionOutcome, DecisionContext } from './decision-context.ts';
+import { OBSERVATION_SIZE, writeObservation, type LastOutcome } from './observation.ts';
+import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './replay-config.ts';
+import { computeReward } from './reward.ts';
+import { advanceScenario, deviceLoadOf, edgeLoadOf, initialScenarioState, sampleDeadlineMs, type ScenarioState } from './scenario.ts';
+import type { RequestOutcome } from './step-info.ts';
+
+export interface VecReplayEnvOptions {
+  readonly manifest: ModelManifest;
+  readonly computeTimes: ComputeTimes;
+  /** The traces episodes draw from (already filtered to the configured split). */
+  readonly traces: readonly BandwidthTrace[];
+  readonly numEnvs: number;
+  readonly config?: EnvConfigInput;
+}
+
+/** One scenario's mutable state. */
+interface Lane {
+  rng: Rng;
+  trace: BandwidthTrace;
+  traceTimeS: number;
+  requestsDone: number;
+  scenario: ScenarioState;
+  estimator: HarmonicMeanEstimator;
+  last: LastOutcome | null;
+  // the request waiting for a decision
+  deadlineMs: number;
+  imageIndex: number;
+  deviceJitter: number;
+  edgeJitter: number;
+  deviceLoad: number;
+  edgeLoad: number;
+}
+
+export class VecReplayEnv {
+  readonly numEnvs: number;
+  readonly observationSize = OBSERVATION_SIZE;
+  readonly codec: ActionCodec;
+  readonly actionCount: number;
+  readonly config: EnvConfig;
+  readonly table: ActionTable;
+  /** Current observations, numEnvs × observationSize. */
+  readonly observations: Float32Array;
+  /** Current action masks, numEnvs × actionCount (all valid: the replayed edge never goes away). */
+  readonly masks: Uint8Array;
+  /** For lanes truncated by the last step: the observation that ended the episode. */
+  readonly finalObservations: Float32Array;
+  readonly rewards: Float32Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  /** Per-lane outcome arrays of the last step (hot-path friendly). */
+  readonly lastTotalMs: Float64Array;
+  readonly lastHit: Uint8Array;
+  readonly lastCorrect: Uint8Array;
+  readonly lastEnergyMj: Float64Array;
+
+  readonly #manifest: ModelManifest;
+  readonly #times: ComputeTimes;
+  readonly #traces: readonly BandwidthTrace[];
+  readonly #correct: Uint8Array[]; // per exit, 0|1 per eval sample
+  readonly #imagePool: number;
+  readonly #exitAccuracy: readonly number[];
+  #lanes: Lane[] = [];
+
+  constructor(opts: VecReplayEnvOptions) {
+    if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`Expected numEnvs a positive integer, actually ${opts.numEnvs}`);
+    if (opts.traces.length === 0) throw new RangeError('Expected at least one bandwidth trace');
+    this.config = resolveEnvConfig(opts.config);
+    this.numEnvs = opts.numEnvs;
+    this.#manifest = opts.manifest;
+    this.#times = opts.computeTimes;
+    this.#traces = opts.traces;
+    this.codec = new ActionCodec(opts.manifest, this.config.encodings);
+    this.actionCount = this.codec.size;
+    this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes);
+    this.#exitAccuracy = exitAccuracies(opts.manifest);
+    const evalSamples = Math.max(1, ...opts.manifest.exits.map((e) => e.evalSamples));
+    this.#imagePool = this.config.imagePool > 0 ? Math.min(this.config.imagePool, evalSamples) : evalSamples;
+    // Untrained models have no correctness vectors: draw correctness from the exit's accuracy then.
+    this.#correct = opts.manifest.exits.map((e) => (e.correct ? decodeCorrectness(e.correct, e.evalSamples) : new Uint8Array(0)));
+    this.observations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
+    this.finalObservations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
+    this.masks = new Uint8Array(this.numEnvs * this.actionCount).fill(1);
+    this.rewards = new Float32Array(this.numEnvs);
+    this.terminated = new Uint8Array(this.numEnvs);
+    this.truncated = new Uint8Array(this.numEnvs);
+    this.lastTotalMs = new Float64Array(this.numEnvs);
+    this.lastHit = new Uint8Array(this.numEnvs);
+    this.lastCorrect = new Uint8Array(this.numEnvs);
+    this.lastEnergyMj = new Float64Array(this.numEnvs);
+  }
+
+  /** Reseeds every lane (lane i gets a generator forked from `seed`) and starts new episodes. */
+  reset(seed: number): void {
+    const root = createRng(seed);
+    this.#lanes = [];
+    for (let i = 0; i < this.numEnvs; i++) {
+      const lane = this.#newLane(root.fork());
+      this.#lanes.push(lane);
+      this.#writeObs(i);
+    }
+  }
+
+  #newLane(rng: Rng): Lane {
+    const trace = this.#traces[rng.int(this.#traces.length)]!;
+    const lane: Lane = {
+      rng,
+      trace,
+      traceTimeS: rng.next() * trace.durationS,
+      requestsDone: 0,
+      scenario: initialScenarioState(this.config.scenario, rng),
+      estimator: new HarmonicMeanEstimator({ window: this.config.estimatorWindow, initialMbps: 1 }),
+      last: null,
+      deadlineMs: 0, imageIndex: 0, deviceJitter: 1, edgeJitter: 1, deviceLoad: 0, edgeLoad: 0,
+    };
+    // The device learns the link before its first request: one probe (as a real device would
+    // from connection set-up), so the first estimate is not a blind prior.
+    this.#probe(lane);
+    this.#drawRequest(lane);
+    return lane;
+  }
+
+  #probe(lane: Lane): void {
+    const bytes = Math.max(1, this.config.probeBytes);
+    const ms = transferMs(lane.trace, { startS: lane.traceTimeS, bytes });
+    if (Number.isFinite(ms) && ms > 0) lane.estimator.add({ bytes, transmitMs: ms, atMs: lane.traceTimeS * 1000 });
+  }
+
+  #drawRequest(lane: Lane): void {
+    const sc = this.config.scenario;
+    lane.deadlineMs = sampleDeadlineMs(sc.deadline, lane.rng);
+    lane.imageIndex = lane.rng.int(this.#imagePool);
+    const dj = this.#times.device.jitter, ej = this.#times.edge.jitter;
+    lane.deviceJitter = dj[lane.rng.int(dj.length)]!;
+    lane.edgeJitter = ej[lane.rng.int(ej.length)]!;
+    lane.deviceLoad = deviceLoadOf(sc, lane.scenario);
+    lane.edgeLoad = edgeLoadOf(sc, lane.scenario);
+  }
+
+  #contextOf(lane: Lane): DecisionContext {
+    const est = lane.estimator.current();
+    return {
+      deadlineMs: lane.deadlineMs,
+      bandwidthMbps: est.mbps,
+      bandwidthTrendMbpsPerS: est.trendMbpsPerS,
+      rttMs: this.config.scenario.rttMs,
+      deviceLoad: lane.deviceLoad,
+      edgeLoad: lane.edgeLoad,
+    };
+  }
+
+  #writeObs(i: number): void {
+    const lane = this.#lanes[i]!;
+    writeObservation(this.observations, i * OBSERVATION_SIZE, this.#contextOf(lane), lane.last);
+  }
+
+  /** The decision context of lane i's waiting request (no oracle view). */
+  context(i: number): DecisionContext {
+    return this.#contextOf(this.#laneAt(i));
+  }
+
+  /** The context with an oracle view of lane i's waiting request (true outcomes of every action). */
+  oracleContext(i: number): DecisionContext {
+    const lane = this.#laneAt(i);
+    return { ...this.#contextOf(lane), oracle: { outcome: (a) => this.#simulate(lane, this.codec.encode(a)) } };
+  }
+
+  #laneAt(i: number): Lane {
+    const lane = this.#lanes[i];
+    if (!lane) throw new RangeError(`Expected a lane index in [0, ${this.numEnvs - 1}] after reset, actually ${i}`);
+    return lane;
+  }
+
+  /** The true outcome of action index `a` for lane's waiting request (pure: no state change). */
+  #simulate(lane: Lane, a: number): ActionOutcome & { transmitMs: number } {
+    const t = this.table;
+    const rtt = this.config.scenario.rttMs;
+    const deviceMs = (t.deviceBaseMs[a]! * lane.deviceJitter) / (1 - lane.deviceLoad);
+    let uplinkMs = 0, edgeMs = 0, transmitMs = 0, downMs = 0;
+    if (!t.local[a]) {
+      transmitMs = transferMs(lane.trace, { startS: lane.traceTimeS + deviceMs / 1000, bytes: t.bytes[a]! });
+      uplinkMs = transmitMs + rtt / 2;
+      edgeMs = (t.edgeBaseMs[a]! * lane.edgeJitter) / (1 - lane.edgeLoad);
+      downMs = rtt / 2;
+    }
+    const totalMs = deviceMs + uplinkMs + edgeMs + downMs;
+    const waitMs = t.local[a] ? 0 : edgeMs + downMs;
+    const energyMj = deviceEnergyMj({ deviceMs, uplinkMs: Number.isFinite(uplinkMs) ? uplinkMs : lane.deadlineMs, waitMs: Number.isFinite(waitMs) ? waitMs : 0 });
+    return { deviceMs, uplinkMs, edgeMs, totalMs, energyMj, correct: this.#isCorrect(lane, t.exitIndex[a]!), transmitMs };
+  }
+
+  #isCorrect(lane: Lane, exitIndex: number): boolean {
+    const bits = this.#correct[exitIndex]!;
+    if (bits.length > 0) return bits[lane.imageIndex] === 1;
+    // no correctness vector (untrained model): a deterministic per-image draw at the exit's accuracy
+    const h = Math.imul(lane.imageIndex + 1, 0x9e3779b1) ^ Math.imul(exitIndex + 1, 0x85ebca6b);
+    return (h >>> 0) / 4294967296 < this.#exitAccuracy[exitIndex]!;
+  }
+
+  /**
+   * Steps every lane with its action index. Fills rewards/terminated/truncated and the last*
+   * arrays; observations and masks then describe the next requests. `outcomes`, when given,
+   * receives each lane's full RequestOutcome (allocates; for the single env and evaluation).
+   */
+  step(actions: Int32Array | readonly number[], outcomes?: RequestOutcome[]): void {
+    if (this.#lanes.length === 0) throw new RangeError('VecReplayEnv.step called before reset');
+    for (let i = 0; i < this.numEnvs; i++) {
+      const a = actions[i]!;
+      if (!(a >= 0 && a < this.actionCount) || !Number.isInteger(a)) {
+        throw new RangeError(`Expected actions[${i}] an integer in [0, ${this.actionCount - 1}], actually ${a}`);
+      }
+      const lane = this.#lanes[i]!;
+      const o = this.#simulate(lane, a);
+      const hit = o.totalMs <= lane.deadlineMs;
+      const exitIdx = this.table.exitIndex[a]!;
+      this.rewards[i] = computeReward(this.config.reward, { hit, correct: o.correct, exitAccuracy: this.table.exitAccuracy[a]!, energyMj: o.energyMj });
+      this.lastTotalMs[i] = o.totalMs;
+      this.lastHit[i] = hit ? 1 : 0;
+      this.lastCorrect[i] = o.correct ? 1 : 0;
+      this.lastEnergyMj[i] = o.energyMj;
+      if (outcomes) {
+        outcomes[i] = {
+          action: this.codec.actions[a]!, actionIndex: a, deadlineMs: lane.deadlineMs,
+          deviceMs: o.deviceMs, uplinkMs: o.uplinkMs, edgeMs: o.edgeMs, totalMs: o.totalMs,
+          bytes: this.table.bytes[a]!, energyMj: o.energyMj, hit, correct: o.correct, fallback: false,
+          answeredExit: exitIdx + 1, imageIndex: lane.imageIndex, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
+        };
+      }
+      // the device learns from its own transfer, or from a background probe when it sent nothing
+      if (!this.table.local[a] && Number.isFinite(o.transmitMs) && o.transmitMs > 0) {
+        lane.estimator.add({ bytes: this.table.bytes[a]!, transmitMs: o.transmitMs, atMs: lane.traceTimeS * 1000 + o.deviceMs });
+      }
+      const throughputMbps = !this.table.local[a] && o.transmitMs > 0 && Number.isFinite(o.transmitMs) ? (this.table.bytes[a]! * 8) / (o.transmitMs * 1000) : Number.NaN;
+      lane.last = { hit, latencyMs: Math.min(o.totalMs, lane.deadlineMs * 2), deadlineMs: lane.deadlineMs, throughputMbps };
+      // the device abandons a request at its deadline; the next one arrives on the fixed interval
+      const busyMs = Math.min(o.totalMs, lane.deadlineMs);
+      lane.traceTimeS += Math.max(this.config.scenario.requestIntervalMs, busyMs) / 1000;
+      lane.requestsDone++;
+      if (this.table.local[a] && this.config.probeBytes > 0) this.#probe(lane);
+      this.terminated[i] = 0;
+      advanceScenario(this.config.scenario, lane.scenario, lane.rng);
+      this.#drawRequest(lane);
+      this.#writeObs(i);
+      if (lane.requestsDone >= this.config.scenario.episodeRequests) {
+        // TimeLimit: keep the true next observation for bootstrapping, then auto-reset
+        this.truncated[i] = 1;
+        this.finalObservations.set(this.observations.subarray(i * OBSERVATION_SIZE, (i + 1) * OBSERVATION_SIZE), i * OBSERVATION_SIZE);
+        this.#lanes[i] = this.#newLane(lane.rng);
+        this.#writeObs(i);
+      } else {
+        this.truncated[i] = 0;
+      }
+    }
+  }
+
+  /** Starts a new episode in lane i, continuing its RNG stream (reset without a seed). */
+  restart(i: number): void {
+    this.#lanes[i] = this.#newLane(this.#laneAt(i).rng);
+    this.#writeObs(i);
+  }
+
+  /** Requests served so far in lane i's episode. */
+  requestsDone(i: number): number {
+    return this.#laneAt(i).requestsDone;
+  }
+
+  /** Name and trace time of lane i (for reports). */
+  position(i: number): { traceName: string; traceTimeS: number } {
+    const lane = this.#laneAt(i);
+    return { traceName: lane.trace.name, traceTimeS: lane.traceTimeS };
+  }
+
+  get manifest(): ModelManifest {
+    return this.#manifest;
+  }
+}
