@@ -4,7 +4,7 @@
  */
 import { planExecution } from '../runtime/model/execution-plan.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
-import { crossingBytes } from '../runtime/wire/payload-size.ts';
+import { payloadBytes } from '../runtime/profile/payload-estimate.ts';
 import type { ActionCodec } from './action-codec.ts';
 import { stagesMs, type ComputeTimes } from './compute-times.ts';
 
@@ -50,7 +50,7 @@ export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, ti
     } else {
       t.deviceBaseMs[i] = stagesMs(times.device, 0, a.partition) + (a.partition > 0 ? times.device.overheadMs : 0);
       t.edgeBaseMs[i] = stagesMs(times.edge, a.partition, ex.branchStage) + times.edge.headMs[a.exit - 1]! + times.edge.overheadMs;
-      t.bytes[i] = crossingBytes({ elements: plan.crossing!.elements, encoding: plan.action.encoding, rank: plan.crossing!.shape.length + 1 });
+      t.bytes[i] = payloadBytes({ elements: plan.crossing!.elements, encoding: plan.action.encoding, rank: plan.crossing!.shape.length + 1 });
     }
   });
   return t;
