@@ -1,0 +1,153 @@
+/**
+ * The DQN family's hyper-parameters (DESIGN §7): one readonly, JSON-serialisable record stored
+ * in every checkpoint. Defaults follow CleanRL's `dqn.py` and SB3's DQN where they agree, and
+ * are scaled down for the small MLPs and short runs of coinfer. docs/dqn.md lists every field
+ * and every deviation from the papers.
+ */
+import { CoinferError } from '../common/errors.ts';
+
+/** Prioritised experience replay (Schaul et al. 2016, proportional variant). */
+export interface PrioritizedReplayConfig {
+  /** Priority exponent α: P(i) ∝ p_i^α. 0 = uniform, 1 = fully proportional. Range [0, 1]. */
+  readonly alpha: number;
+  /** Initial importance-sampling exponent β₀, annealed linearly to 1. Range [0, 1]. */
+  readonly beta0: number;
+  /** Environment steps (transitions recorded) over which β anneals from β₀ to 1. Integer ≥ 1. */
+  readonly betaSteps: number;
+  /** Added to |TD error| so no transition gets priority 0. Range > 0. */
+  readonly eps: number;
+}
+
+export interface DqnConfig {
+  /** Units of each hidden dense layer (ReLU), input to output. Each an integer in [1, 4096]; may be empty. */
+  readonly hidden: readonly number[];
+  /** Dueling head Q = V + A − mean(A) (Wang et al. 2016) instead of a plain linear Q head. */
+  readonly dueling: boolean;
+  /** Double DQN target (van Hasselt et al. 2016): online net picks a', target net evaluates it. */
+  readonly double: boolean;
+  /** Discount factor γ per environment step. Range (0, 1]. */
+  readonly gamma: number;
+  /** Steps n of the n-step return (Sutton 1988; Hessel et al. 2018). Integer in [1, 100]; 1 = plain TD(0). */
+  readonly nStep: number;
+  /** Adam learning rate. Range (0, 1]. */
+  readonly learningRate: number;
+  /** Transitions per gradient step. Integer in [1, 65536]. */
+  readonly batchSize: number;
+  /** Replay memory capacity in transitions (a ring: the oldest are overwritten). Integer ≥ batchSize. */
+  readonly replayCapacity: number;
+  /** Environment steps collected before the first gradient step. Integer ≥ 0. */
+  readonly learningStarts: number;
+  /** Environment steps between train rounds. Integer ≥ 1. */
+  readonly trainEvery: number;
+  /** Gradient steps per train round (SB3's `gradient_steps`). Integer ≥ 1. */
+  readonly gradientSteps: number;
+  /** Gradient steps between target-network updates. Integer ≥ 1. */
+  readonly targetUpdateEvery: number;
+  /** Target update weight: target ← τ·online + (1 − τ)·target. 1 = hard copy. Range (0, 1]. */
+  readonly tau: number;
+  /** Exploration ε at step 0. Range [0, 1]. */
+  readonly epsilonStart: number;
+  /** Exploration ε after the decay. Range [0, epsilonStart]. */
+  readonly epsilonEnd: number;
+  /** Environment steps over which ε decays linearly from start to end. Integer ≥ 0 (0 = at end from the start). */
+  readonly epsilonDecaySteps: number;
+  /** Huber loss threshold δ in Q units: quadratic below, linear above. Range > 0. */
+  readonly huberDelta: number;
+  /** Prioritised replay settings, or null for uniform replay. */
+  readonly prioritized: PrioritizedReplayConfig | null;
+  /** Maximum global L2 norm of the gradient, or null for no clipping. Range > 0. */
+  readonly gradClipNorm: number | null;
+  /** Seed of the network initialisation, replay sampling and exploration. Any integer. */
+  readonly seed: number;
+}
+
+export const DEFAULT_PRIORITIZED_REPLAY_CONFIG: PrioritizedReplayConfig = { alpha: 0.6, beta0: 0.4, betaSteps: 100_000, eps: 1e-6 };
+
+export const DEFAULT_DQN_CONFIG: DqnConfig = {
+  hidden: [64, 64],
+  dueling: true,
+  double: true,
+  gamma: 0.9,
+  nStep: 3,
+  learningRate: 5e-4,
+  batchSize: 64,
+  replayCapacity: 50_000,
+  learningStarts: 1_000,
+  trainEvery: 4,
+  gradientSteps: 1,
+  targetUpdateEvery: 250,
+  tau: 1,
+  epsilonStart: 1,
+  epsilonEnd: 0.05,
+  epsilonDecaySteps: 20_000,
+  huberDelta: 1,
+  prioritized: null,
+  gradClipNorm: 10,
+  seed: 1,
+};
+
+/** A partial config; `prioritized` may be partial too (missing fields take the PER defaults). */
+export type DqnConfigInput = Partial<Omit<DqnConfig, 'prioritized'>> & {
+  readonly prioritized?: Partial<PrioritizedReplayConfig> | null;
+};
+
+function invalid(field: string, expected: string, actual: unknown): never {
+  throw new CoinferError(
+    'ERR_INVALID_CONFIG',
+    `Expected DqnConfig.${field} ${expected}, actually ${JSON.stringify(actual) ?? String(actual)}: fix the value or leave it out for the default`,
+  );
+}
+
+function int(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(field, `an integer in [${min}, ${max}]`, v);
+}
+
+function num(field: string, v: unknown, check: (x: number) => boolean, range: string): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) invalid(field, `a number in ${range}`, v);
+}
+
+/**
+ * Merges a partial config over the defaults and validates every field.
+ * @throws CoinferError ERR_INVALID_CONFIG naming the field, expected vs actual.
+ * @example resolveDqnConfig({ hidden: [32], prioritized: { alpha: 0.5 } })
+ */
+export function resolveDqnConfig(partial: DqnConfigInput = {}): DqnConfig {
+  const known = new Set(Object.keys(DEFAULT_DQN_CONFIG));
+  for (const k of Object.keys(partial)) if (!known.has(k)) invalid(k, 'to be a known field (see docs/dqn.md)', 'an unknown field');
+  const per = partial.prioritized === undefined ? DEFAULT_DQN_CONFIG.prioritized : partial.prioritized;
+  const c: DqnConfig = {
+    ...DEFAULT_DQN_CONFIG,
+    ...partial,
+    hidden: [...(partial.hidden ?? DEFAULT_DQN_CONFIG.hidden)],
+    prioritized: per === null ? null : { ...DEFAULT_PRIORITIZED_REPLAY_CONFIG, ...per },
+  } as DqnConfig;
+  if (!Array.isArray(c.hidden)) invalid('hidden', 'an array of layer sizes', c.hidden);
+  c.hidden.forEach((u, i) => int(`hidden[${i}]`, u, 1, 4096));
+  if (typeof c.dueling !== 'boolean') invalid('dueling', 'a boolean', c.dueling);
+  if (typeof c.double !== 'boolean') invalid('double', 'a boolean', c.double);
+  num('gamma', c.gamma, (x) => x > 0 && x <= 1, '(0, 1]');
+  int('nStep', c.nStep, 1, 100);
+  num('learningRate', c.learningRate, (x) => x > 0 && x <= 1, '(0, 1]');
+  int('batchSize', c.batchSize, 1, 65_536);
+  int('replayCapacity', c.replayCapacity, c.batchSize, 100_000_000);
+  int('learningStarts', c.learningStarts, 0);
+  int('trainEvery', c.trainEvery, 1);
+  int('gradientSteps', c.gradientSteps, 1, 1000);
+  int('targetUpdateEvery', c.targetUpdateEvery, 1);
+  num('tau', c.tau, (x) => x > 0 && x <= 1, '(0, 1]');
+  num('epsilonStart', c.epsilonStart, (x) => x >= 0 && x <= 1, '[0, 1]');
+  num('epsilonEnd', c.epsilonEnd, (x) => x >= 0 && x <= c.epsilonStart, `[0, epsilonStart = ${c.epsilonStart}]`);
+  int('epsilonDecaySteps', c.epsilonDecaySteps, 0);
+  num('huberDelta', c.huberDelta, (x) => x > 0, '(0, ∞)');
+  if (c.gradClipNorm !== null) num('gradClipNorm', c.gradClipNorm, (x) => x > 0, '(0, ∞) or null');
+  num('seed', c.seed, Number.isInteger, 'the integers');
+  if (c.prioritized !== null) {
+    const p = c.prioritized;
+    if (typeof p !== 'object') invalid('prioritized', 'an object or null', p);
+    num('prioritized.alpha', p.alpha, (x) => x >= 0 && x <= 1, '[0, 1]');
+    num('prioritized.beta0', p.beta0, (x) => x >= 0 && x <= 1, '[0, 1]');
+    int('prioritized.betaSteps', p.betaSteps, 1);
+    num('prioritized.eps', p.eps, (x) => x > 0, '(0, ∞)');
+  }
+  return c;
+}

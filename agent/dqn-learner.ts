@@ -1,0 +1,196 @@
+/**
+ * The DQN learner: online and target Q-networks, Adam, and one gradient step on a replay batch
+ * with the (double) DQN target, Huber loss, action masking and global-norm gradient clipping.
+ * Owns every tensor it creates; all maths runs inside `tf.tidy`. Does no I/O.
+ */
+import type * as TfNs from '@tensorflow/tfjs';
+import { CoinferError } from '../common/errors.ts';
+import type { Rng } from '../common/rng.ts';
+import type { Tf } from '../common/tf-backend.ts';
+import type { DqnConfig } from './dqn-config.ts';
+import { epsilonGreedy } from './masked-argmax.ts';
+import { copyWeights, createQNetwork, readWeights, writeWeights, type LayersModel, type NetworkWeights, type QNetworkSpec } from './q-network.ts';
+import type { TransitionBatch } from './replay-memory.ts';
+
+/** Q of a masked-out action: large and negative but finite, so 0 · it stays 0 (−Infinity · 0 = NaN). */
+const MASKED_Q = -1e9;
+
+export interface DqnLearnerOptions {
+  readonly config: DqnConfig;
+  readonly observationSize: number;
+  readonly actionCount: number;
+  /** Start from these weights (e.g. a checkpoint's) instead of a seeded fresh initialisation. */
+  readonly initialWeights?: NetworkWeights;
+}
+
+export interface TrainStepResult {
+  /** Batch loss: mean over the batch of IS-weight × Huber(δ). */
+  readonly tdLoss: number;
+  /** Mean Q(s, a) of the taken actions, under the online net before the step. */
+  readonly meanQ: number;
+  /** |δ| per batch row (for priority updates). */
+  readonly tdErrors: Float32Array;
+}
+
+export class DqnLearner {
+  readonly config: DqnConfig;
+  readonly spec: QNetworkSpec;
+  /** The network trained and acted with. */
+  readonly onlineNet: LayersModel;
+  /** The slowly updated copy that evaluates bootstrap targets. */
+  readonly targetNet: LayersModel;
+  readonly #tf: Tf;
+  readonly #optimizer: TfNs.Optimizer;
+  readonly #vars: TfNs.Variable[];
+  #gradientSteps = 0;
+  #disposed = false;
+
+  /** @example const learner = new DqnLearner(tf, { config: resolveDqnConfig(), observationSize: 8, actionCount: 4 }); */
+  constructor(tf: Tf, options: DqnLearnerOptions) {
+    this.#tf = tf;
+    this.config = options.config;
+    this.spec = { observationSize: options.observationSize, actionCount: options.actionCount, hidden: options.config.hidden, dueling: options.config.dueling };
+    this.onlineNet = createQNetwork(tf, this.spec, options.config.seed);
+    this.targetNet = createQNetwork(tf, this.spec, options.config.seed);
+    if (options.initialWeights) writeWeights(tf, this.onlineNet, options.initialWeights);
+    copyWeights(tf, this.targetNet, this.onlineNet);
+    // LayerVariable.read() is the tf.Variable itself, which variableGrads differentiates against.
+    this.#vars = this.onlineNet.trainableWeights.map((w) => w.read() as TfNs.Variable);
+    this.#optimizer = tf.train.adam(options.config.learningRate);
+  }
+
+  /** Gradient steps taken so far. */
+  get gradientSteps(): number {
+    return this.#gradientSteps;
+  }
+
+  /** Q-values of one observation under the online net (length actionCount). */
+  qValues(observation: Float32Array): Float32Array {
+    this.#check();
+    if (observation.length !== this.spec.observationSize) {
+      throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected an observation of length ${this.spec.observationSize}, actually ${observation.length}`);
+    }
+    const tf = this.#tf;
+    const q = tf.tidy(() => this.onlineNet.apply(tf.tensor2d(observation, [1, this.spec.observationSize])) as TfNs.Tensor);
+    const values = Float32Array.from(q.dataSync() as Float32Array);
+    q.dispose();
+    return values;
+  }
+
+  /**
+   * ε-greedy action among the valid ones: with probability ε uniform over valid actions, else
+   * the masked argmax of the online Q-values.
+   * @param mask 1 = valid, length actionCount, at least one valid.
+   * @param epsilon exploration probability in [0, 1].
+   */
+  act(observation: Float32Array, mask: Uint8Array, epsilon: number, rng: Rng): number {
+    if (mask.length !== this.spec.actionCount) {
+      throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected an action mask of length ${this.spec.actionCount}, actually ${mask.length}`);
+    }
+    return epsilonGreedy(() => this.qValues(observation), mask, { epsilon, rng });
+  }
+
+  /** One gradient step on `batch`. Does not touch the target net (see `syncTarget`). */
+  trainStep(batch: TransitionBatch): TrainStepResult {
+    this.#check();
+    const tf = this.#tf;
+    const { observationSize: o, actionCount: a } = this.spec;
+    const b = batch.size;
+    if (batch.observations.length !== b * o || batch.nextActionMasks.length !== b * a) {
+      throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a batch for observationSize ${o} and actionCount ${a}, actually ${batch.observations.length / b} and ${batch.nextActionMasks.length / b}`);
+    }
+    const kept: TfNs.Tensor[] = []; // |δ| and mean Q escape variableGrads' scope through tf.keep
+    const packed = tf.tidy(() => {
+      const obs = tf.tensor2d(batch.observations, [b, o]);
+      const target = this.#target(batch);
+      const taken = tf.oneHot(tf.tensor1d(batch.actions, 'int32'), a).toFloat();
+      const isWeights = tf.tensor1d(batch.weights);
+      const { value, grads } = tf.variableGrads(() => {
+        const q = this.onlineNet.apply(obs, { training: true }) as TfNs.Tensor2D;
+        const qTaken = tf.sum(tf.mul(q, taken), 1);
+        const delta = tf.sub(target, qTaken);
+        kept.push(tf.keep(tf.abs(delta)), tf.keep(tf.mean(qTaken)));
+        return tf.mean(tf.mul(isWeights, this.#huber(delta))) as TfNs.Scalar;
+      }, this.#vars);
+      this.#optimizer.applyGradients(this.#clip(grads));
+      return tf.concat([tf.stack([value, kept[1]!]), kept[0]!]);
+    });
+    kept.forEach((t) => t.dispose());
+    const out = packed.dataSync() as Float32Array;
+    const result = { tdLoss: out[0]!, meanQ: out[1]!, tdErrors: Float32Array.from(out.subarray(2)) };
+    packed.dispose();
+    this.#gradientSteps++;
+    return result;
+  }
+
+  /** target ← τ·online + (1 − τ)·target (τ from the config unless given; 1 = hard copy). */
+  syncTarget(tau: number = this.config.tau): void {
+    this.#check();
+    copyWeights(this.#tf, this.targetNet, this.onlineNet, tau);
+  }
+
+  /** The online weights as fresh typed arrays (to hot-swap into an acting copy). */
+  getWeights(): NetworkWeights {
+    this.#check();
+    return readWeights(this.onlineNet);
+  }
+
+  /** Replaces the online weights and hard-copies them into the target net. */
+  setWeights(weights: NetworkWeights): void {
+    this.#check();
+    writeWeights(this.#tf, this.onlineNet, weights);
+    copyWeights(this.#tf, this.targetNet, this.onlineNet);
+  }
+
+  /** Releases both networks and the optimizer state. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.onlineNet.dispose();
+    this.targetNet.dispose();
+    this.#optimizer.dispose();
+  }
+
+  /** y = r + discount · Q_target(s', a*), a* = argmax over valid a' of Q_online (double) or Q_target. */
+  #target(batch: TransitionBatch): TfNs.Tensor1D {
+    const tf = this.#tf;
+    const { observationSize: o, actionCount: a } = this.spec;
+    const b = batch.size;
+    const nextObs = tf.tensor2d(batch.nextObservations, [b, o]);
+    const mask = tf.tensor2d(batch.nextActionMasks, [b, a], 'bool');
+    const masked = (q: TfNs.Tensor) => tf.where(mask, q, tf.fill([b, a], MASKED_Q));
+    const qNextTarget = this.targetNet.apply(nextObs) as TfNs.Tensor2D;
+    const selector = this.config.double ? (this.onlineNet.apply(nextObs) as TfNs.Tensor2D) : qNextTarget;
+    const best = tf.oneHot(tf.argMax(masked(selector), 1), a).toFloat();
+    // A next state with no valid action has no future value (and keeps MASKED_Q out of targets).
+    const hasAction = tf.any(mask, 1).toFloat();
+    const next = tf.mul(tf.sum(tf.mul(qNextTarget, best), 1), hasAction);
+    return tf.add(tf.tensor1d(batch.rewards), tf.mul(tf.tensor1d(batch.discounts), next));
+  }
+
+  /** Huber loss per element: ½δ² for |δ| ≤ κ, κ(|δ| − ½κ) above. */
+  #huber(delta: TfNs.Tensor): TfNs.Tensor {
+    const tf = this.#tf;
+    const k = this.config.huberDelta;
+    const abs = tf.abs(delta);
+    const quad = tf.minimum(abs, k);
+    return tf.add(tf.mul(0.5, tf.square(quad)), tf.mul(k, tf.sub(abs, quad)));
+  }
+
+  /** Scales all gradients by min(1, clip / ‖g‖₂) over the concatenation of all of them. */
+  #clip(grads: TfNs.NamedTensorMap): TfNs.NamedTensorMap {
+    const clip = this.config.gradClipNorm;
+    if (clip === null) return grads;
+    const tf = this.#tf;
+    const names = Object.keys(grads);
+    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!)))));
+    const scale = tf.div(clip, tf.maximum(norm, clip));
+    const out: TfNs.NamedTensorMap = {};
+    for (const n of names) out[n] = tf.mul(grads[n]!, scale);
+    return out;
+  }
+
+  #check(): void {
+    if (this.#disposed) throw new CoinferError('ERR_INVALID_ARGUMENT', 'DqnLearner used after dispose(): create a new learner');
+  }
+}

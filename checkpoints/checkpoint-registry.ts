@@ -1,0 +1,115 @@
+/**
+ * The checkpoint registry: `<root>/registry.json`, a lowdb 7 document listing the checkpoints
+ * under `root` (one directory each). Built as `new Low(new JSONFile(path), defaults)` — not
+ * `JSONFilePreset`, which silently switches to memory when NODE_ENV is 'test'. lowdb writes
+ * through steno (temp file + rename), so a crash never leaves half a registry. One writer per
+ * root: writes within one registry object are queued; `rebuildRegistry` recovers from lost or
+ * damaged registries by scanning the checkpoint directories.
+ */
+import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { CoinferError } from '../common/errors.ts';
+import { parseCheckpointMeta } from './checkpoint-meta.ts';
+
+export const REGISTRY_FILE = 'registry.json';
+
+/** One registered checkpoint (a summary of its checkpoint.json). */
+export interface RegistryEntry {
+  readonly id: string;
+  /** Directory name under the root. */
+  readonly dir: string;
+  readonly parentId: string | null;
+  readonly step: number;
+  readonly createdAt: string;
+  readonly evalMetrics: Readonly<Record<string, number>>;
+}
+
+export interface RegistryData {
+  readonly schemaVersion: 1;
+  readonly checkpoints: RegistryEntry[];
+}
+
+const emptyRegistry = (): RegistryData => ({ schemaVersion: 1, checkpoints: [] });
+
+export class CheckpointRegistry {
+  readonly root: string;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** Registered checkpoints in registration order (re-read from disk: other runs may have added some). */
+  async list(): Promise<RegistryEntry[]> {
+    return [...(await this.#open()).data.checkpoints];
+  }
+
+  /** Adds (or replaces, by id) an entry. */
+  async add(entry: RegistryEntry): Promise<void> {
+    await this.#serial(async () => {
+      await mkdir(this.root, { recursive: true });
+      const db = await this.#open();
+      await db.update((d) => {
+        const i = d.checkpoints.findIndex((c) => c.id === entry.id);
+        if (i >= 0) d.checkpoints.splice(i, 1);
+        d.checkpoints.push(entry);
+      });
+    });
+  }
+
+  /** A fresh lowdb handle on the file, read and checked (fresh defaults each time: lowdb reuses the defaults object). */
+  async #open(): Promise<Low<RegistryData>> {
+    const db = new Low<RegistryData>(new JSONFile<RegistryData>(join(this.root, REGISTRY_FILE)), emptyRegistry());
+    try {
+      await db.read();
+    } catch (e) {
+      throw new CoinferError(
+        'ERR_CHECKPOINT_CORRUPT',
+        `${join(this.root, REGISTRY_FILE)} is not valid JSON (${(e as Error).message}): run 'coinfer checkpoints rebuild --root ${this.root}' (the checkpoint directories are intact)`,
+        { cause: e },
+      );
+    }
+    const d = db.data as unknown;
+    if (typeof d !== 'object' || d === null || !Array.isArray((d as RegistryData).checkpoints)) {
+      throw new CoinferError('ERR_CHECKPOINT_CORRUPT', `${join(this.root, REGISTRY_FILE)}: expected { checkpoints: [...] }: run 'coinfer checkpoints rebuild --root ${this.root}'`);
+    }
+    return db;
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(work, work);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/**
+ * Rewrites `<root>/registry.json` from the checkpoint directories under `root` (those whose
+ * checkpoint.json parses), oldest first. Returns the entries registered.
+ */
+export async function rebuildRegistry(root: string): Promise<RegistryEntry[]> {
+  const entries: RegistryEntry[] = [];
+  let names: string[] = [];
+  try {
+    names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    try {
+      const file = join(root, name, 'checkpoint.json');
+      const meta = parseCheckpointMeta(JSON.parse(await readFile(file, 'utf8')), file);
+      entries.push({ id: meta.id, dir: name, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics });
+    } catch {
+      // not a checkpoint (or a damaged one): leave it out
+    }
+  }
+  entries.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  await mkdir(root, { recursive: true });
+  const db = new Low<RegistryData>(new JSONFile<RegistryData>(join(root, REGISTRY_FILE)), emptyRegistry());
+  db.data = { schemaVersion: 1, checkpoints: entries };
+  await db.write();
+  return entries;
+}

@@ -1,0 +1,84 @@
+/**
+ * `coinfer checkpoints list|show|rebuild`: the checkpoint registry from the command line.
+ * Composition only: the work lives in checkpoints/. Loads no tfjs.
+ */
+import { Command } from '@commander-js/extra-typings';
+import { CheckpointRegistry, rebuildRegistry, type RegistryEntry } from '../../checkpoints/checkpoint-registry.ts';
+import { resolveCheckpoint } from '../../checkpoints/resolve-checkpoint.ts';
+
+export const DEFAULT_CHECKPOINT_ROOT = './runs/checkpoints';
+
+function formatMetrics(m: Readonly<Record<string, number>>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join(' ');
+}
+
+/** A plain text table, columns padded to their widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function listTable(entries: readonly RegistryEntry[]): string {
+  return table(
+    ['ID', 'STEP', 'PARENT', 'CREATED', 'EVAL'],
+    entries.map((e) => [e.id, String(e.step), e.parentId ?? '-', e.createdAt, formatMetrics(e.evalMetrics) || '-']),
+  );
+}
+
+export function registerCheckpoints(program: Command): void {
+  const cmd = program.command('checkpoints').description('List and inspect DQN checkpoints (tfjs layers model + metadata, lowdb registry)');
+
+  cmd
+    .command('list')
+    .description('List the registered checkpoints, oldest first')
+    .option('--root <dir>', 'registry root directory', DEFAULT_CHECKPOINT_ROOT)
+    .option('--json', 'print one JSON array of registry entries')
+    .action(async (opts) => {
+      const entries = await new CheckpointRegistry(opts.root).list();
+      if (opts.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+      else if (entries.length === 0) process.stdout.write(`No checkpoints in ${opts.root}\n`);
+      else process.stdout.write(`${listTable(entries)}\n`);
+    });
+
+  cmd
+    .command('show')
+    .description("Check one checkpoint and print its metadata (ref: id, 'latest', 'best', 'best:<metric>' or a path)")
+    .argument('<ref>', 'checkpoint reference')
+    .option('--root <dir>', 'registry root directory', DEFAULT_CHECKPOINT_ROOT)
+    .option('--metric <name>', "eval metric that 'best' ranks by")
+    .option('--min', "'best' is the smallest metric value (default: largest)")
+    .option('--json', 'print checkpoint.json as one JSON document')
+    .action(async (ref, opts) => {
+      const resolved = await resolveCheckpoint(opts.root, ref, { ...(opts.metric ? { metric: opts.metric } : {}), mode: opts.min ? 'min' : 'max' });
+      const meta = resolved.meta;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ dir: resolved.dir, ...meta }, null, 2)}\n`);
+        return;
+      }
+      const c = meta.dqnConfig;
+      process.stdout.write(
+        [
+          `id          ${meta.id}`,
+          `dir         ${resolved.dir}`,
+          `parent      ${meta.parentId ?? '-'}`,
+          `step        ${meta.step}`,
+          `created     ${meta.createdAt} (coinfer ${meta.packageVersion}, schema ${meta.schemaVersion})`,
+          `network     ${meta.observationSize} → [${c.hidden.join(', ')}] → ${meta.actionCount}${c.dueling ? ' dueling' : ''}${c.double ? ', double' : ''}, n-step ${c.nStep}`,
+          `eval        ${formatMetrics(meta.evalMetrics) || '-'}`,
+          `traces      ${meta.traceSplit ? `${meta.traceSplit.train.length} train / ${meta.traceSplit.test.length} test` : '-'}`,
+        ].join('\n') + '\n',
+      );
+    });
+
+  cmd
+    .command('rebuild')
+    .description('Rewrite registry.json from the checkpoint directories under the root')
+    .option('--root <dir>', 'registry root directory', DEFAULT_CHECKPOINT_ROOT)
+    .action(async (opts) => {
+      const entries = await rebuildRegistry(opts.root);
+      process.stdout.write(`Registered ${entries.length} checkpoint(s) in ${opts.root}\n`);
+    });
+}
