@@ -5,6 +5,12 @@
 import { Command } from '@commander-js/extra-typings';
 import { describeError, isCoinferError } from '../common/errors.ts';
 import { readFileSync } from 'node:fs';
+import { registerModel } from './commands/model.ts';
+import { registerSplitCheck } from './commands/split-check.ts';
+import { registerCheckpoints } from './commands/checkpoints.ts';
+import { registerProfile } from './commands/profile.ts';
+import { registerEdge } from './commands/edge.ts';
+import { registerRun } from './commands/run.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,6 +20,12 @@ export function buildProgram(): Command {
     .version(pkg.version)
     .showHelpAfterError();
   // Commands register themselves here, one line each.
+  registerModel(program);
+  registerSplitCheck(program);
+  registerCheckpoints(program);
+  registerProfile(program);
+  registerEdge(program);
+  registerRun(program);
   return program;
 }
 

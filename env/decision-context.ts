@@ -35,6 +35,8 @@ export interface DecisionContext {
   readonly deviceLoad: number;
   /** Edge load in [0, 1] (share of the edge busy with other devices' requests). */
   readonly edgeLoad: number;
+  /** Valid actions by codec index when some are unavailable (e.g. the edge is unreachable); undefined = all valid. */
+  readonly actionMask?: Uint8Array;
   /** Only for the oracle baseline; undefined for every other policy. */
   readonly oracle?: OracleView;
 }

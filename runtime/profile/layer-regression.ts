@@ -27,6 +27,13 @@ export interface LayerRegressionProfile {
   readonly modelLoading: LinearModel;
   /** Free text: machine, date, source. */
   readonly description: string;
+  /**
+   * Fixed cost of one inference call on this side, ms (≥ 0; absent = 0, as in Edgent's
+   * published fits). Our fits measure each layer as its own `session.run`, so every layer
+   * sample carries this cost once; it is subtracted before fitting and added back once per
+   * side per request (see latency-predictor.ts), not once per layer.
+   */
+  readonly callOverheadMs?: number;
 }
 
 function linear(m: LinearModel, x: readonly number[]): number {
@@ -44,7 +51,10 @@ export function predictLayerMs(profile: LayerRegressionProfile, layer: Pick<Laye
   return Math.max(0, linear(profile.layers[layer.type], layer.vars));
 }
 
-/** Predicted latency of a layer sequence (a stage, an exit head) in ms. */
+/**
+ * Predicted latency of a layer sequence (a stage, an exit head) in ms, without the profile's
+ * per-call overhead (add `callOverheadMs` once per inference call).
+ */
 export function predictLayersMs(profile: LayerRegressionProfile, layers: readonly Pick<LayerManifest, 'type' | 'vars'>[]): number {
   let ms = 0;
   for (const l of layers) ms += predictLayerMs(profile, l);

@@ -1,0 +1,220 @@
+/**
+ * `coinfer model train|eval`: trains the multi-exit BranchyNet-AlexNet on a real dataset and
+ * writes a model package (model.onnx + manifest.json + samples/), or evaluates a package's
+ * exits with onnxruntime-node. Composition only: the work lives in runtime/training.
+ */
+import { Command, Option } from '@commander-js/extra-typings';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { join, resolve, basename } from 'node:path';
+import cliProgress from 'cli-progress';
+import { CoinferError } from '../../common/errors.ts';
+import { loadTf, type BackendPreference } from '../../common/tf-backend.ts';
+import { alexNetSpec } from '../../runtime/model/architecture.ts';
+import { channelStats, takeFirst, DATASET_NAMES } from '../../runtime/data/dataset.ts';
+import { loadDataset, parseDatasetName } from '../../runtime/data/load-dataset.ts';
+import { registerWasmConvGradKernels } from '../../runtime/training/wasm-conv-grad.ts';
+import { resolveTrainerConfig, trainBranchyNet, type TrainProgress, type TrainerConfig } from '../../runtime/training/trainer.ts';
+import type { Normalization } from '../../runtime/training/batches.ts';
+
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} an integer, actually '${v}'`);
+  return n;
+};
+const num = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} a number, actually '${v}'`);
+  return n;
+};
+
+/** The command line as typed, for provenance (arguments with spaces are quoted). */
+function commandLine(argv: readonly string[]): string {
+  const q = (a: string): string => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return ['node', 'bin/coinfer.js', ...argv.slice(2)].map(q).join(' ');
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function defaultStateDir(out: string): string {
+  const abs = resolve(out);
+  return join('.coinfer', 'train-state', `${basename(abs)}-${createHash('sha1').update(abs).digest('hex').slice(0, 8)}`);
+}
+
+function progressBar(stepsPerEpochHint: number): { update(p: TrainProgress): void; stop(): void } {
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'epoch {ep} |{bar}| {value}/{total} loss {loss} | exit loss {el} | exit acc {acc} | {ips} img/s | eta {eta_formatted}',
+      noTTYOutput: true,
+      notTTYSchedule: 30_000,
+      etaBuffer: 50,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let epoch = -1;
+  return {
+    update(p) {
+      const payload = { ep: `${p.epoch + 1}/${p.epochs}`, loss: p.loss.toFixed(3), el: p.exits.map((e) => e.loss.toFixed(2)).join(' '), acc: p.exits.map((e) => e.accuracy.toFixed(3)).join(' '), ips: p.imagesPerSec.toFixed(0) };
+      if (!started || epoch !== p.epoch) {
+        if (started) bar.stop();
+        bar.start(p.stepsPerEpoch || stepsPerEpochHint, p.stepInEpoch, payload);
+        started = true;
+        epoch = p.epoch;
+      } else bar.update(p.stepInEpoch, payload);
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}
+
+interface TrainCliOptions {
+  dataset: string;
+  out: string;
+  dataDir?: string | undefined;
+  epochs?: number | undefined;
+  batch?: number | undefined;
+  lr?: number | undefined;
+  seed?: number | undefined;
+  resume?: boolean | undefined;
+  stateDir?: string | undefined;
+  backend: string;
+  limit?: number | undefined;
+  evalLimit?: number | undefined;
+  augment: boolean;
+  json?: boolean | undefined;
+}
+
+async function runTrain(o: TrainCliOptions): Promise<void> {
+  const dataset = parseDatasetName(o.dataset);
+  const backendPref = o.backend as BackendPreference;
+  const { tf, backend, fallbackReason } = await loadTf(backendPref);
+  if (backend === 'wasm') registerWasmConvGradKernels(tf);
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  log(`backend: ${backend}${fallbackReason && backendPref === 'auto' ? ` (tfjs-node unavailable: ${fallbackReason})` : ''}`);
+  if (backend === 'cpu') log('warning: the cpu backend trains conv nets ~400× slower than wasm; use it for a few steps only');
+
+  const fullTrain = await loadDataset({ name: dataset, split: 'train', ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+  const train = o.limit !== undefined ? takeFirst(fullTrain, o.limit) : fullTrain;
+  const stats = channelStats(fullTrain); // normalise with the full training set's statistics
+  const normalization: Normalization = { scale: 1 / 255, mean: stats.mean, std: stats.std };
+  const spec = alexNetSpec({ channels: train.channels, size: train.height, classes: train.classNames.length });
+  const partial: Partial<TrainerConfig> = {
+    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+    ...(o.batch !== undefined ? { batchSize: o.batch } : {}),
+    ...(o.lr !== undefined ? { learningRate: o.lr } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    augment: o.augment ? { horizontalFlip: true, maxShiftPx: dataset === 'cifar10' ? 4 : 0 } : { horizontalFlip: false, maxShiftPx: 0 },
+  };
+  const config = resolveTrainerConfig(partial);
+  const stateDir = o.stateDir ?? defaultStateDir(o.out);
+  const command = commandLine(process.argv);
+  log(`training ${spec.name} on ${dataset} (${train.count} images), state in ${stateDir}`);
+  log(`command: ${command}`);
+
+  const bar = progressBar(Math.floor(train.count / config.batchSize));
+  const result = await trainBranchyNet(tf, {
+    spec, train, config, normalization, stateDir, resume: o.resume === true,
+    meta: { trainingCommand: command, startedAt: new Date().toISOString(), dataset, trainImages: train.count, backend },
+    onProgress: (p) => bar.update(p),
+    onEpochEnd: (s) => {
+      bar.stop();
+      log(`epoch ${s.epoch + 1}/${s.epochs} done in ${s.seconds.toFixed(0)} s: loss ${s.loss.toFixed(4)}, train acc ${s.exits.map((e) => `${e.name} ${e.accuracy.toFixed(4)}`).join(', ')}`);
+    },
+  });
+  bar.stop();
+  try {
+    // Imported late so a long training run started before the packaging code changed uses the current code.
+    const { packageTrainedModel } = await import('../../runtime/training/package-trained.ts');
+    const test = await loadDataset({ name: dataset, split: 'test', ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+    const evalSet = o.evalLimit !== undefined ? takeFirst(test, o.evalLimit) : test;
+    log(`exporting to ONNX and evaluating every exit on ${evalSet.count} test images with onnxruntime-node`);
+    const pkg = await packageTrainedModel({
+      tf, spec, net: result.net, outDir: o.out, normalization, test: evalSet,
+      provenance: {
+        dataset: `${dataset} (train ${train.count} images, test ${evalSet.count})`,
+        trainingCommand: String(result.meta['trainingCommand'] ?? command),
+        gitCommit: gitCommit(),
+        date: new Date().toISOString(),
+        notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps; config ${JSON.stringify(result.config)}`,
+      },
+    });
+    log(`export check: max |ORT - tfjs| over every exit = ${pkg.exportMaxAbsDiff.toExponential(2)}`);
+    if (o.json) process.stdout.write(`${JSON.stringify({ out: o.out, exits: pkg.exits, samples: evalSet.count, history: result.history })}\n`);
+    else {
+      process.stdout.write(`model package written to ${o.out}\n`);
+      for (const e of pkg.exits) process.stdout.write(`  ${e.name}: test accuracy ${(e.accuracy * 100).toFixed(2)}%\n`);
+    }
+  } finally {
+    result.net.model.dispose();
+  }
+}
+
+interface EvalCliOptions {
+  model: string;
+  dataset?: string | undefined;
+  dataDir?: string | undefined;
+  limit?: number | undefined;
+  json?: boolean | undefined;
+}
+
+async function runEval(o: EvalCliOptions): Promise<void> {
+  const { evaluatePackage } = await import('../../runtime/training/evaluate-package.ts');
+  const r = await evaluatePackage({
+    modelDir: o.model,
+    ...(o.dataset ? { dataset: parseDatasetName(o.dataset) } : {}),
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
+  if (r.source === 'package-samples') process.stderr.write(`dataset not available (${r.reason}); evaluated on the package's ${r.samples} sample images instead\n`);
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ exits: r.exits.map((e) => ({ name: e.name, accuracy: e.accuracy })), samples: r.samples, source: r.source })}\n`);
+    return;
+  }
+  process.stdout.write(`${o.model}: ${r.samples} images (${r.source})\n`);
+  for (const e of r.exits) {
+    const m = e.manifestAccuracy === null ? '' : ` (manifest ${(e.manifestAccuracy * 100).toFixed(2)}%)`;
+    process.stdout.write(`  ${e.name}: ${(e.accuracy * 100).toFixed(2)}%${m}\n`);
+  }
+}
+
+/** Registers `coinfer model train` and `coinfer model eval`. */
+export function registerModel(program: Command): void {
+  const model = program.command('model').description('train, evaluate and package the multi-exit model');
+  model
+    .command('train')
+    .description('train the 5-exit BranchyNet-AlexNet and write a model package')
+    .addOption(new Option('--dataset <name>', 'dataset').choices(DATASET_NAMES).makeOptionMandatory())
+    .requiredOption('--out <dir>', 'model package directory to write')
+    .option('--data-dir <dir>', 'dataset folder (Fashion-MNIST default: /usr/share/datasets/fashion-mnist)')
+    .option('--epochs <n>', 'epochs (default 4)', int('--epochs'))
+    .option('--batch <n>', 'batch size (default 64)', int('--batch'))
+    .option('--lr <x>', "Adam's base learning rate (default 1e-3, cosine-decayed per epoch)", num('--lr'))
+    .option('--seed <n>', 'seed of init, shuffling, augmentation and dropout (default 1)', int('--seed'))
+    .option('--resume', 'continue from the saved training state')
+    .option('--state-dir <dir>', 'where the resumable training state lives (default .coinfer/train-state/<out>-<hash>)')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
+    .option('--limit <n>', 'train on the first N training images only (smoke tests)', int('--limit'))
+    .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', int('--eval-limit'))
+    .option('--no-augment', 'disable random flips (and shifts for CIFAR-10)')
+    .option('--json', 'print one JSON document')
+    .action(async (opts) => runTrain(opts));
+  model
+    .command('eval')
+    .description("evaluate every exit of a model package with onnxruntime-node")
+    .requiredOption('--model <dir>', 'model package directory')
+    .addOption(new Option('--dataset <name>', "dataset (default: the package's)").choices(DATASET_NAMES))
+    .option('--data-dir <dir>', 'dataset folder')
+    .option('--limit <n>', 'evaluate the first N test images only', int('--limit'))
+    .option('--json', 'print one JSON document')
+    .action(async (opts) => runEval(opts));
+}

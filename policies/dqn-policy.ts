@@ -1,0 +1,37 @@
+/**
+ * The learned policy: greedy (masked) argmax of a DQN's Q-values over the action codec's
+ * indices. Acting runs a plain-JS forward pass on its own weight copy (agent/acting-policy.ts),
+ * so the weights can be hot-swapped by an online learner without pausing decisions.
+ */
+import type { ActingPolicy } from '../agent/acting-policy.ts';
+import type { ActionCodec } from '../env/action-codec.ts';
+import type { DecisionContext } from '../env/decision-context.ts';
+import type { Action } from '../runtime/action.ts';
+import type { Policy } from './policy.ts';
+
+export interface DqnPolicyOptions {
+  /** Report name, e.g. 'dqn:latest'. */
+  readonly name: string;
+  readonly acting: ActingPolicy;
+  readonly codec: ActionCodec;
+}
+
+export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
+  const full = opts.codec.fullMask();
+  const pick = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(obs, ctx.actionMask ?? full);
+  return {
+    name: opts.name,
+    decide: (obs, ctx): Action => opts.codec.decode(pick(obs, ctx)),
+    explain: (obs, ctx) => {
+      const q = opts.acting.qValues(obs);
+      const i = pick(obs, ctx);
+      return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, ctx.actionMask ?? full, opts.codec.labels)})`;
+    },
+  };
+}
+
+function secondBest(q: Float32Array, best: number, mask: Uint8Array, labels: readonly string[]): string {
+  let j = -1;
+  for (let i = 0; i < q.length; i++) if (i !== best && mask[i] && (j < 0 || q[i]! > q[j]!)) j = i;
+  return j < 0 ? 'none' : `${labels[j]} Q=${q[j]!.toFixed(3)}`;
+}

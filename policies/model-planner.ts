@@ -1,0 +1,89 @@
+/**
+ * What the model-based baselines share: the candidate actions, a precomputed latency table
+ * (runtime/profile/latency-predictor.ts) and Edgent's notion of "better exit". Predictions use
+ * the context's bandwidth estimate and RTT, and (when `loadAware`) its device and edge loads.
+ */
+import type { DecisionContext } from '../env/decision-context.ts';
+import { enumerateActions, type Action } from '../runtime/action.ts';
+import type { ModelManifest } from '../runtime/model/manifest.ts';
+import type { DevicePowerConfig } from '../runtime/profile/energy-model.ts';
+import type { LayerRegressionProfile } from '../runtime/profile/layer-regression.ts';
+import { createLatencyTable, predictFromTable, type LatencyPrediction, type LatencyTable } from '../runtime/profile/latency-predictor.ts';
+
+/** What `createPolicy` gives a baseline. */
+export interface PolicyDeps {
+  readonly manifest: ModelManifest;
+  /** Device latency profile the model-based baselines plan with (e.g. EDGENT_RPI3B or a fitted one). */
+  readonly device: LayerRegressionProfile;
+  /** Edge latency profile. */
+  readonly edge: LayerRegressionProfile;
+  /**
+   * Candidate actions (canonical); default every action of enumerateActions(manifest). Pass
+   * the env codec's actions when it offers fewer encodings.
+   */
+  readonly actions?: readonly Action[];
+  /** Plan with the context's device/edge loads (compute / (1 − load)); default true. */
+  readonly loadAware?: boolean;
+  /** Seed of the random baseline; default 0. */
+  readonly seed?: number;
+  /** Power constants for predicted energy; default DEFAULT_DEVICE_POWER. */
+  readonly power?: DevicePowerConfig;
+}
+
+/**
+ * Exit preference scores, higher = better: the measured accuracies when every exit has one,
+ * otherwise the exit depth (Edgent's premise: a deeper exit is more accurate).
+ */
+export function exitScores(manifest: ModelManifest): number[] {
+  const acc = manifest.exits.map((e) => e.accuracy);
+  return acc.every((a): a is number => a !== null) ? acc : manifest.exits.map((e) => e.index);
+}
+
+export interface Planner {
+  readonly manifest: ModelManifest;
+  readonly table: LatencyTable;
+  readonly actions: readonly Action[];
+  /** exitScore[e − 1] for exit e. */
+  readonly exitScore: readonly number[];
+  /** Predicted outcome of every candidate action under this context (index-aligned with `actions`). */
+  predictAll(context: DecisionContext): LatencyPrediction[];
+  predict(action: Action, context: DecisionContext): LatencyPrediction;
+}
+
+export function createPlanner(deps: PolicyDeps): Planner {
+  const table = createLatencyTable(deps.manifest, deps.device, deps.edge);
+  const actions = deps.actions ?? enumerateActions(deps.manifest);
+  const loadAware = deps.loadAware ?? true;
+  const predict = (action: Action, ctx: DecisionContext): LatencyPrediction => predictFromTable(table, {
+    action,
+    bandwidthMbps: ctx.bandwidthMbps,
+    rttMs: ctx.rttMs,
+    deviceLoad: loadAware ? ctx.deviceLoad : 0,
+    edgeLoad: loadAware ? ctx.edgeLoad : 0,
+    ...(deps.power ? { power: deps.power } : {}),
+  });
+  return {
+    manifest: deps.manifest, table, actions, exitScore: exitScores(deps.manifest),
+    predict,
+    predictAll: (ctx) => actions.map((a) => predict(a, ctx)),
+  };
+}
+
+/** Index of the minimum of `key` over the indices where `keep` holds (first on ties); −1 if none. */
+export function argmin(n: number, key: (i: number) => number, keep: (i: number) => boolean = () => true): number {
+  let best = -1, bestKey = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    if (!keep(i)) continue;
+    const k = key(i);
+    if (best === -1 || k < bestKey) { best = i; bestKey = k; }
+  }
+  return best;
+}
+
+/** "e5/p3/int8: predicted 182.4 ms (device 20.1 + uplink 150.2 + edge 12.1 ms)". */
+export function describePrediction(label: string, p: LatencyPrediction): string {
+  const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '∞');
+  return p.local
+    ? `${label}: predicted ${f(p.totalMs)} ms on the device`
+    : `${label}: predicted ${f(p.totalMs)} ms (device ${f(p.deviceMs)} + uplink ${f(p.uplinkMs)} for ${p.bytes} B + edge ${f(p.edgeMs)} + reply ${f(p.downlinkMs)} ms)`;
+}

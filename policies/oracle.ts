@@ -1,0 +1,48 @@
+/**
+ * The upper bound: knows the true outcome of every action for this request
+ * (`context.oracle`, given only to it). Lexicographic preference: correct and on time, then
+ * on time (a wrong answer in time beats a miss under the default reward), then the better exit,
+ * then lower device energy, then lower latency.
+ */
+import { CoinferError } from '../common/errors.ts';
+import type { ActionOutcome, DecisionContext } from '../env/decision-context.ts';
+import { actionLabel, enumerateActions, type Action } from '../runtime/action.ts';
+import type { ModelManifest } from '../runtime/model/manifest.ts';
+import { exitScores } from './model-planner.ts';
+import type { Policy } from './policy.ts';
+
+/** True when outcome `a` is preferred to `b` for this deadline (exit scores `sa`, `sb`). */
+function better(a: ActionOutcome, sa: number, b: ActionOutcome, sb: number, deadlineMs: number): boolean {
+  const keys = (o: ActionOutcome, s: number): number[] => {
+    const onTime = o.totalMs <= deadlineMs ? 1 : 0;
+    return [onTime && o.correct ? 1 : 0, onTime, s, -o.energyMj, -o.totalMs];
+  };
+  const ka = keys(a, sa), kb = keys(b, sb);
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! > kb[i]!;
+  return false;
+}
+
+export function createOraclePolicy(deps: { readonly manifest: ModelManifest; readonly actions?: readonly Action[] }): Policy {
+  const actions = deps.actions ?? enumerateActions(deps.manifest);
+  const scores = exitScores(deps.manifest);
+  const choose = (ctx: DecisionContext): { action: Action; outcome: ActionOutcome } => {
+    const view = ctx.oracle;
+    if (!view) {
+      throw new CoinferError('ERR_INVALID_ARGUMENT', "The oracle policy needs the true outcomes (context.oracle), actually none was given; evaluate it through the replay env's oracleContext()");
+    }
+    let best = actions[0]!, bestOut = view.outcome(best);
+    for (let i = 1; i < actions.length; i++) {
+      const o = view.outcome(actions[i]!);
+      if (better(o, scores[actions[i]!.exit - 1]!, bestOut, scores[best.exit - 1]!, ctx.deadlineMs)) { best = actions[i]!; bestOut = o; }
+    }
+    return { action: best, outcome: bestOut };
+  };
+  return {
+    name: 'oracle',
+    decide: (_obs, ctx) => choose(ctx).action,
+    explain: (_obs, ctx) => {
+      const { action, outcome } = choose(ctx);
+      return `${actionLabel(deps.manifest, action)}: true ${outcome.totalMs.toFixed(1)} ms vs deadline ${ctx.deadlineMs} ms, ${outcome.correct ? 'correct' : 'wrong'}, ${outcome.energyMj.toFixed(0)} mJ`;
+    },
+  };
+}

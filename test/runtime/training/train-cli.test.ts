@@ -1,0 +1,83 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRng } from '../../../common/rng.ts';
+import { encodeIdx } from '../../../runtime/data/idx.ts';
+import { loadModelPackage } from '../../../runtime/model/model-package.ts';
+import { loadSamples } from '../../../runtime/model/samples.ts';
+import { decodeCorrectness } from '../../../runtime/model/manifest-build.ts';
+
+const run = promisify(execFile);
+const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const cli = join(repoRoot, 'bin', 'coinfer.js');
+
+/** A small learnable Fashion-MNIST-shaped dataset: the class is the brightest image quadrant-ish band. */
+async function writeDataset(dir: string): Promise<void> {
+  const rng = createRng(1);
+  const make = (n: number): { images: Uint8Array; labels: Uint8Array } => {
+    const images = new Uint8Array(n * 784);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const label = rng.int(10);
+      labels[i] = label;
+      for (let p = 0; p < 784; p++) images[i * 784 + p] = Math.floor(p / 78.4) === label ? 200 + rng.int(56) : rng.int(40);
+    }
+    return { images, labels };
+  };
+  await mkdir(dir, { recursive: true });
+  for (const [prefix, n] of [['train', 256], ['t10k', 300]] as const) {
+    const { images, labels } = make(n);
+    await writeFile(join(dir, `${prefix}-images-idx3-ubyte.gz`), encodeIdx({ dims: [n, 28, 28], data: images }));
+    await writeFile(join(dir, `${prefix}-labels-idx1-ubyte.gz`), encodeIdx({ dims: [n], data: labels }));
+  }
+}
+
+describe('coinfer model train / eval (smoke)', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'coinfer-train-cli-'));
+    await writeDataset(join(dir, 'data'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trains 1 epoch on 256 images and writes a loadable, evaluated package', async () => {
+    const out = join(dir, 'pkg');
+    const { stdout } = await run(process.execPath, [cli, 'model', 'train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'data'), '--out', out,
+      '--limit', '256', '--epochs', '1', '--batch', '32', '--state-dir', join(dir, 'state'), '--json'], { cwd: repoRoot, timeout: 60_000 });
+    const report = JSON.parse(stdout) as { exits: { name: string; accuracy: number }[]; samples: number };
+    expect(report.exits.map((e) => e.name)).toEqual(['exit1', 'exit2', 'exit3', 'exit4', 'exit5']);
+    expect(report.samples).toBe(300);
+
+    const pkg = await loadModelPackage(out);
+    const m = pkg.manifest;
+    expect(m.input.dataset).toBe('fashion-mnist');
+    expect(m.input.preprocessing.scale).toBeCloseTo(1 / 255, 12);
+    expect(m.input.preprocessing.std[0]).toBeGreaterThan(0);
+    expect(m.provenance.trainingCommand).toContain('model train --dataset fashion-mnist');
+    m.exits.forEach((e, k) => {
+      expect(e.evalSamples).toBe(300);
+      expect(e.accuracy).toBeCloseTo(report.exits[k]!.accuracy, 12);
+      const bits = decodeCorrectness(e.correct!, 300);
+      expect(bits.reduce((a, b) => a + b, 0) / 300).toBeCloseTo(e.accuracy!, 12);
+    });
+    const samples = await loadSamples(pkg);
+    expect(samples.count).toBe(300); // min(1000, test images)
+
+    // eval reproduces the manifest on the same data …
+    const ev = await run(process.execPath, [cli, 'model', 'eval', '--model', out, '--data-dir', join(dir, 'data'), '--json'], { cwd: repoRoot, timeout: 60_000 });
+    const evr = JSON.parse(ev.stdout) as { exits: { name: string; accuracy: number }[]; samples: number; source: string };
+    expect(evr.samples).toBe(300);
+    expect(evr.source).toBe('dataset');
+    evr.exits.forEach((e, k) => expect(e.accuracy).toBeCloseTo(m.exits[k]!.accuracy!, 12));
+    // … and falls back to the package samples when the dataset is absent, saying so
+    const fb = await run(process.execPath, [cli, 'model', 'eval', '--model', out, '--data-dir', join(dir, 'absent'), '--json'], { cwd: repoRoot, timeout: 60_000 });
+    expect(JSON.parse(fb.stdout)).toMatchObject({ samples: 300, source: 'package-samples' });
+    expect(fb.stderr).toContain('dataset not available');
+  }, 90_000);
+});
