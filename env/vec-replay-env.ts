@@ -31,6 +31,17 @@ export interface VecReplayEnvOptions {
   readonly config?: EnvConfigInput;
 }
 
+/** Safety margin the device keeps before its deadline when it falls back (runtime default), ms. */
+const FALLBACK_MARGIN_MS = 1;
+
+interface SimOutcome extends ActionOutcome {
+  /** Serialisation time of the transfer, ms (NaN when the transfer was cut short). */
+  readonly transmitMs: number;
+  readonly fallback: boolean;
+  /** 1-based exit that answered. */
+  readonly answeredExit: number;
+}
+
 /** One scenario's mutable state. */
 interface Lane {
   rng: Rng;
@@ -77,6 +88,12 @@ export class VecReplayEnv {
   readonly #correct: Uint8Array[]; // per exit, 0|1 per eval sample
   readonly #imagePool: number;
   readonly #exitAccuracy: readonly number[];
+  /** Per exit (0-based): the codec index of its local action. */
+  readonly #localActionOfExit: Int32Array;
+  /** Exits (0-based) from most to least accurate (ties: deeper first), as the runtime ranks them. */
+  readonly #exitsByAccuracy: readonly number[];
+  readonly #cheapestExit: number;
+  readonly #cheapestLocalMs: number;
   #lanes: Lane[] = [];
 
   constructor(opts: VecReplayEnvOptions) {
@@ -91,6 +108,14 @@ export class VecReplayEnv {
     this.actionCount = this.codec.size;
     this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes);
     this.#exitAccuracy = exitAccuracies(opts.manifest);
+    this.#localActionOfExit = Int32Array.from(opts.manifest.exits, (e) => this.codec.encode({ exit: e.index, partition: e.branchStage, encoding: 'f32' }));
+    this.#exitsByAccuracy = opts.manifest.exits
+      .map((e, i) => ({ i, acc: e.accuracy ?? -1 }))
+      .sort((x, y) => y.acc - x.acc || y.i - x.i)
+      .map((e) => e.i);
+    const localMs = Array.from(this.#localActionOfExit, (a) => this.table.deviceBaseMs[a]!);
+    this.#cheapestExit = localMs.indexOf(Math.min(...localMs));
+    this.#cheapestLocalMs = localMs[this.#cheapestExit]!;
     const evalSamples = Math.max(1, ...opts.manifest.exits.map((e) => e.evalSamples));
     this.#imagePool = this.config.imagePool > 0 ? Math.min(this.config.imagePool, evalSamples) : evalSamples;
     // Untrained models have no correctness vectors: draw correctness from the exit's accuracy then.
@@ -179,7 +204,15 @@ export class VecReplayEnv {
   /** The context with an oracle view of lane i's waiting request (true outcomes of every action). */
   oracleContext(i: number): DecisionContext {
     const lane = this.#laneAt(i);
-    return { ...this.#contextOf(lane), oracle: { outcome: (a) => this.#simulate(lane, this.codec.encode(a)) } };
+    return {
+      ...this.#contextOf(lane),
+      oracle: {
+        outcome: (a) => {
+          const o = this.#simulate(lane, this.codec.encode(a));
+          return { deviceMs: o.deviceMs, uplinkMs: o.uplinkMs, edgeMs: o.edgeMs, totalMs: o.totalMs, energyMj: o.energyMj, correct: o.correct };
+        },
+      },
+    };
   }
 
   #laneAt(i: number): Lane {
@@ -188,22 +221,51 @@ export class VecReplayEnv {
     return lane;
   }
 
-  /** The true outcome of action index `a` for lane's waiting request (pure: no state change). */
-  #simulate(lane: Lane, a: number): ActionOutcome & { transmitMs: number } {
+  /**
+   * The true outcome of action index `a` for the lane's waiting request (pure: no state
+   * change). Mirrors the device runtime (runtime/device/device-runtime.ts): an offload may use
+   * the time left minus a reserve for the cheapest local exit; when its reply cannot arrive
+   * within that budget the device answers from the most accurate local exit that still fits.
+   */
+  #simulate(lane: Lane, a: number): SimOutcome {
     const t = this.table;
     const rtt = this.config.scenario.rttMs;
-    const deviceMs = (t.deviceBaseMs[a]! * lane.deviceJitter) / (1 - lane.deviceLoad);
-    let uplinkMs = 0, edgeMs = 0, transmitMs = 0, downMs = 0;
-    if (!t.local[a]) {
-      transmitMs = transferMs(lane.trace, { startS: lane.traceTimeS + deviceMs / 1000, bytes: t.bytes[a]! });
-      uplinkMs = transmitMs + rtt / 2;
-      edgeMs = (t.edgeBaseMs[a]! * lane.edgeJitter) / (1 - lane.edgeLoad);
-      downMs = rtt / 2;
+    const loadFactor = 1 / (1 - lane.deviceLoad);
+    const deviceMs = t.deviceBaseMs[a]! * lane.deviceJitter * loadFactor;
+    const exitIdx = t.exitIndex[a]!;
+    if (t.local[a]) {
+      const energyMj = deviceEnergyMj({ deviceMs, uplinkMs: 0, waitMs: 0 });
+      return { deviceMs, uplinkMs: 0, edgeMs: 0, totalMs: deviceMs, energyMj, correct: this.#isCorrect(lane, exitIdx), transmitMs: 0, fallback: false, answeredExit: exitIdx + 1 };
     }
-    const totalMs = deviceMs + uplinkMs + edgeMs + downMs;
-    const waitMs = t.local[a] ? 0 : edgeMs + downMs;
-    const energyMj = deviceEnergyMj({ deviceMs, uplinkMs: Number.isFinite(uplinkMs) ? uplinkMs : lane.deadlineMs, waitMs: Number.isFinite(waitMs) ? waitMs : 0 });
-    return { deviceMs, uplinkMs, edgeMs, totalMs, energyMj, correct: this.#isCorrect(lane, t.exitIndex[a]!), transmitMs };
+    const transmitMs = transferMs(lane.trace, { startS: lane.traceTimeS + deviceMs / 1000, bytes: t.bytes[a]! });
+    const uplinkMs = transmitMs + rtt / 2;
+    const edgeMs = (t.edgeBaseMs[a]! * lane.edgeJitter) / (1 - lane.edgeLoad);
+    const replyMs = uplinkMs + edgeMs + rtt / 2;
+    const leftMs = lane.deadlineMs - deviceMs;
+    const reserveMs = this.#cheapestLocalMs * loadFactor + FALLBACK_MARGIN_MS;
+    const budgetMs = leftMs > reserveMs ? leftMs - reserveMs : leftMs;
+    if (budgetMs > 0 && replyMs <= budgetMs) {
+      const energyMj = deviceEnergyMj({ deviceMs, uplinkMs, waitMs: edgeMs + rtt / 2 });
+      return { deviceMs, uplinkMs, edgeMs, totalMs: deviceMs + replyMs, energyMj, correct: this.#isCorrect(lane, exitIdx), transmitMs, fallback: false, answeredExit: exitIdx + 1 };
+    }
+    // fallback: give up on the edge when the budget runs out, answer locally
+    const waitedMs = Math.max(0, budgetMs);
+    const sentMs = Math.min(uplinkMs, waitedMs);
+    const fb = this.#bestLocalWithin(lane.deadlineMs - deviceMs - waitedMs - FALLBACK_MARGIN_MS, loadFactor);
+    const fbMs = t.deviceBaseMs[this.#localActionOfExit[fb]!]! * lane.deviceJitter * loadFactor;
+    const energyMj = deviceEnergyMj({ deviceMs: deviceMs + fbMs, uplinkMs: sentMs, waitMs: waitedMs - sentMs });
+    return {
+      deviceMs: deviceMs + fbMs, uplinkMs: sentMs, edgeMs: 0, totalMs: deviceMs + waitedMs + fbMs, energyMj,
+      correct: this.#isCorrect(lane, fb), transmitMs: sentMs >= uplinkMs ? transmitMs : Number.NaN, fallback: true, answeredExit: fb + 1,
+    };
+  }
+
+  /** The most accurate exit whose local run (estimated, without jitter) fits `budgetMs`, else the cheapest (0-based). */
+  #bestLocalWithin(budgetMs: number, loadFactor: number): number {
+    for (const e of this.#exitsByAccuracy) {
+      if (this.table.deviceBaseMs[this.#localActionOfExit[e]!]! * loadFactor <= budgetMs) return e;
+    }
+    return this.#cheapestExit;
   }
 
   #isCorrect(lane: Lane, exitIndex: number): boolean {
@@ -239,8 +301,8 @@ export class VecReplayEnv {
         outcomes[i] = {
           action: this.codec.actions[a]!, actionIndex: a, deadlineMs: lane.deadlineMs,
           deviceMs: o.deviceMs, uplinkMs: o.uplinkMs, edgeMs: o.edgeMs, totalMs: o.totalMs,
-          bytes: this.table.bytes[a]!, energyMj: o.energyMj, hit, correct: o.correct, fallback: false,
-          answeredExit: exitIdx + 1, imageIndex: lane.imageIndex, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
+          bytes: this.table.bytes[a]!, energyMj: o.energyMj, hit, correct: o.correct, fallback: o.fallback,
+          answeredExit: o.answeredExit, imageIndex: lane.imageIndex, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
         };
       }
       // the device learns from its own transfer, or from a background probe when it sent nothing

@@ -46,7 +46,7 @@ describe('ReplayEnv', () => {
 });
 
 describe('VecReplayEnv', () => {
-  const make = (trace: BandwidthTrace, config = {}) => new VecReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces: [trace], numEnvs: 1, config });
+  const make = (trace: BandwidthTrace, config = {}, jitter?: Float64Array) => new VecReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg, jitter), traces: [trace], numEnvs: 1, config });
 
   it('times an offloaded request as device + shaped uplink + edge + RTT', () => {
     const env = make(constantTrace(2, 3600), { scenario: { rttMs: 20, deviceLoadLevels: [0], otherDevices: 0 } });
@@ -62,17 +62,28 @@ describe('VecReplayEnv', () => {
     expect(o.hit).toBe(o.totalMs <= o.deadlineMs);
   });
 
-  it('misses every offloaded deadline on a dead link, but local actions still hit', () => {
+  it('falls back to a local exit on a dead link, as the device runtime does', () => {
     const dead = createTrace({ name: 'dead', timesS: Float64Array.of(0), mbps: Float64Array.of(0), durationS: 100 });
-    const env = make(dead, { scenario: { deadline: { kind: 'choice', valuesMs: [5000] } } });
+    const env = make(dead, { scenario: { deadline: { kind: 'choice', valuesMs: [5000] }, deviceLoadLevels: [0] } }, Float64Array.of(1));
     env.reset(1);
     const offload = env.codec.encode({ exit: 5, partition: 0, encoding: 'uint8' });
-    const local = env.codec.encode({ exit: 1, partition: 3, encoding: 'f32' });
+    const outcomes: import('../../env/step-info.ts').RequestOutcome[] = [];
+    env.step([offload], outcomes);
+    const o = outcomes[0]!;
+    expect(o.fallback).toBe(true);
+    expect(o.hit).toBe(true); // 5 s leave room for the most accurate local exit
+    expect(o.totalMs).toBeLessThanOrEqual(5000);
+    expect(o.answeredExit).toBeGreaterThanOrEqual(1);
+  });
+
+  it('misses when even the cheapest local exit cannot fit after the edge fails', () => {
+    const dead = createTrace({ name: 'dead', timesS: Float64Array.of(0), mbps: Float64Array.of(0), durationS: 100 });
+    const env = make(dead, { scenario: { deadline: { kind: 'choice', valuesMs: [20] }, deviceLoadLevels: [0] } });
+    env.reset(1);
+    const offload = env.codec.encode({ exit: 5, partition: 0, encoding: 'uint8' });
     env.step([offload]);
     expect(env.lastHit[0]).toBe(0);
     expect(env.rewards[0]).toBe(-1);
-    env.step([local]);
-    expect(env.lastHit[0]).toBe(1);
   });
 
   it('gives every policy the same request stream under one seed', () => {
