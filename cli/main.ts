@@ -11,6 +11,11 @@ import { registerCheckpoints } from './commands/checkpoints.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerEdge } from './commands/edge.ts';
 import { registerRun } from './commands/run.ts';
+import { registerTrain } from './commands/train.ts';
+import { registerEval } from './commands/eval.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerEnv } from './commands/env.ts';
+import { registerDevice } from './commands/device.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +31,11 @@ export function buildProgram(): Command {
   registerProfile(program);
   registerEdge(program);
   registerRun(program);
+  registerTrain(program);
+  registerEval(program);
+  registerDemo(program);
+  registerEnv(program);
+  registerDevice(program);
   return program;
 }
 

@@ -3,12 +3,12 @@
  * traces, measured compute-time distributions and the model's per-sample correctness vectors.
  * Hot path: typed arrays, no allocation per step. Episodes auto-reset (Gymnasium vector-env
  * semantics: after a truncated step, `observations` already hold the next episode's first
- * observation).
+ * observation). The per-request scenario (trace, deadlines, images, loads, estimator, last
+ * outcome) comes from env/request-stream.ts, shared with the live env: same seed, same stream.
  */
-import { createRng, type Rng } from '../common/rng.ts';
+import { createRng } from '../common/rng.ts';
 import type { BandwidthTrace } from '../runtime/link/trace.ts';
 import { transferMs } from '../runtime/link/trace-integrate.ts';
-import { HarmonicMeanEstimator } from '../runtime/link/bandwidth-estimator.ts';
 import { decodeCorrectness } from '../runtime/model/manifest-build.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
@@ -16,10 +16,10 @@ import { ActionCodec } from './action-codec.ts';
 import { buildActionTable, exitAccuracies, type ActionTable } from './action-table.ts';
 import type { ComputeTimes } from './compute-times.ts';
 import type { ActionOutcome, DecisionContext } from './decision-context.ts';
-import { OBSERVATION_SIZE, writeObservation, type LastOutcome } from './observation.ts';
+import { OBSERVATION_SIZE } from './observation.ts';
 import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './replay-config.ts';
+import { RequestStream, type RequestLane, type ServedRequest } from './request-stream.ts';
 import { computeReward } from './reward.ts';
-import { advanceScenario, deviceLoadOf, edgeLoadOf, initialScenarioState, sampleDeadlineMs, type ScenarioState } from './scenario.ts';
 import type { RequestOutcome } from './step-info.ts';
 
 export interface VecReplayEnvOptions {
@@ -34,31 +34,22 @@ export interface VecReplayEnvOptions {
 /** Safety margin the device keeps before its deadline when it falls back (runtime default), ms. */
 const FALLBACK_MARGIN_MS = 1;
 
-interface SimOutcome extends ActionOutcome {
+/** The simulated outcome of one action (a reused scratch record on the hot path). */
+interface SimOutcome {
+  deviceMs: number;
+  uplinkMs: number;
+  edgeMs: number;
+  totalMs: number;
+  energyMj: number;
+  correct: boolean;
   /** Serialisation time of the transfer, ms (NaN when the transfer was cut short). */
-  readonly transmitMs: number;
-  readonly fallback: boolean;
+  transmitMs: number;
+  fallback: boolean;
   /** 1-based exit that answered. */
-  readonly answeredExit: number;
+  answeredExit: number;
 }
 
-/** One scenario's mutable state. */
-interface Lane {
-  rng: Rng;
-  trace: BandwidthTrace;
-  traceTimeS: number;
-  requestsDone: number;
-  scenario: ScenarioState;
-  estimator: HarmonicMeanEstimator;
-  last: LastOutcome | null;
-  // the request waiting for a decision
-  deadlineMs: number;
-  imageIndex: number;
-  deviceJitter: number;
-  edgeJitter: number;
-  deviceLoad: number;
-  edgeLoad: number;
-}
+const newSim = (): SimOutcome => ({ deviceMs: 0, uplinkMs: 0, edgeMs: 0, totalMs: 0, energyMj: 0, correct: false, transmitMs: 0, fallback: false, answeredExit: 1 });
 
 export class VecReplayEnv {
   readonly numEnvs: number;
@@ -83,10 +74,8 @@ export class VecReplayEnv {
   readonly lastEnergyMj: Float64Array;
 
   readonly #manifest: ModelManifest;
-  readonly #times: ComputeTimes;
-  readonly #traces: readonly BandwidthTrace[];
+  readonly #stream: RequestStream;
   readonly #correct: Uint8Array[]; // per exit, 0|1 per eval sample
-  readonly #imagePool: number;
   readonly #exitAccuracy: readonly number[];
   /** Per exit (0-based): the codec index of its local action. */
   readonly #localActionOfExit: Int32Array;
@@ -94,7 +83,12 @@ export class VecReplayEnv {
   readonly #exitsByAccuracy: readonly number[];
   readonly #cheapestExit: number;
   readonly #cheapestLocalMs: number;
-  #lanes: Lane[] = [];
+  /** Edge service time of another device's request (a raw image through the whole model), ms. */
+  readonly #backgroundServiceMs: number;
+  #lanes: RequestLane[] = [];
+  /** Hot-path scratch records (reused every step). */
+  readonly #sim: SimOutcome = newSim();
+  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false };
 
   constructor(opts: VecReplayEnvOptions) {
     if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`Expected numEnvs a positive integer, actually ${opts.numEnvs}`);
@@ -102,8 +96,7 @@ export class VecReplayEnv {
     this.config = resolveEnvConfig(opts.config);
     this.numEnvs = opts.numEnvs;
     this.#manifest = opts.manifest;
-    this.#times = opts.computeTimes;
-    this.#traces = opts.traces;
+    this.#stream = new RequestStream({ manifest: opts.manifest, config: this.config, traces: opts.traces, deviceJitter: opts.computeTimes.device.jitter, edgeJitter: opts.computeTimes.edge.jitter });
     this.codec = new ActionCodec(opts.manifest, this.config.encodings);
     this.actionCount = this.codec.size;
     this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes);
@@ -116,8 +109,8 @@ export class VecReplayEnv {
     const localMs = Array.from(this.#localActionOfExit, (a) => this.table.deviceBaseMs[a]!);
     this.#cheapestExit = localMs.indexOf(Math.min(...localMs));
     this.#cheapestLocalMs = localMs[this.#cheapestExit]!;
-    const evalSamples = Math.max(1, ...opts.manifest.exits.map((e) => e.evalSamples));
-    this.#imagePool = this.config.imagePool > 0 ? Math.min(this.config.imagePool, evalSamples) : evalSamples;
+    const finalExit = opts.manifest.exits.length;
+    this.#backgroundServiceMs = this.table.edgeBaseMs[this.codec.encode({ exit: finalExit, partition: 0, encoding: 'uint8' })]!;
     // Untrained models have no correctness vectors: draw correctness from the exit's accuracy then.
     this.#correct = opts.manifest.exits.map((e) => (e.correct ? decodeCorrectness(e.correct, e.evalSamples) : new Uint8Array(0)));
     this.observations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
@@ -137,85 +130,36 @@ export class VecReplayEnv {
     const root = createRng(seed);
     this.#lanes = [];
     for (let i = 0; i < this.numEnvs; i++) {
-      const lane = this.#newLane(root.fork());
+      const lane = this.#stream.newLane(root.fork());
       this.#lanes.push(lane);
       this.#writeObs(i);
     }
   }
 
-  #newLane(rng: Rng): Lane {
-    const trace = this.#traces[rng.int(this.#traces.length)]!;
-    const lane: Lane = {
-      rng,
-      trace,
-      traceTimeS: rng.next() * trace.durationS,
-      requestsDone: 0,
-      scenario: initialScenarioState(this.config.scenario, rng),
-      estimator: new HarmonicMeanEstimator({ window: this.config.estimatorWindow, initialMbps: 1 }),
-      last: null,
-      deadlineMs: 0, imageIndex: 0, deviceJitter: 1, edgeJitter: 1, deviceLoad: 0, edgeLoad: 0,
-    };
-    // The device learns the link before its first request: one probe (as a real device would
-    // from connection set-up), so the first estimate is not a blind prior.
-    this.#probe(lane);
-    this.#drawRequest(lane);
-    return lane;
-  }
-
-  #probe(lane: Lane): void {
-    const bytes = Math.max(1, this.config.probeBytes);
-    const ms = transferMs(lane.trace, { startS: lane.traceTimeS, bytes });
-    if (Number.isFinite(ms) && ms > 0) lane.estimator.add({ bytes, transmitMs: ms, atMs: lane.traceTimeS * 1000 });
-  }
-
-  #drawRequest(lane: Lane): void {
-    const sc = this.config.scenario;
-    lane.deadlineMs = sampleDeadlineMs(sc.deadline, lane.rng);
-    lane.imageIndex = lane.rng.int(this.#imagePool);
-    const dj = this.#times.device.jitter, ej = this.#times.edge.jitter;
-    lane.deviceJitter = dj[lane.rng.int(dj.length)]!;
-    lane.edgeJitter = ej[lane.rng.int(ej.length)]!;
-    lane.deviceLoad = deviceLoadOf(sc, lane.scenario);
-    lane.edgeLoad = edgeLoadOf(sc, lane.scenario);
-  }
-
-  #contextOf(lane: Lane): DecisionContext {
-    const est = lane.estimator.current();
-    return {
-      deadlineMs: lane.deadlineMs,
-      bandwidthMbps: est.mbps,
-      bandwidthTrendMbpsPerS: est.trendMbpsPerS,
-      rttMs: this.config.scenario.rttMs,
-      deviceLoad: lane.deviceLoad,
-      edgeLoad: lane.edgeLoad,
-    };
-  }
-
   #writeObs(i: number): void {
-    const lane = this.#lanes[i]!;
-    writeObservation(this.observations, i * OBSERVATION_SIZE, this.#contextOf(lane), lane.last);
+    this.#stream.writeObservation(this.observations, i * OBSERVATION_SIZE, this.#lanes[i]!);
   }
 
   /** The decision context of lane i's waiting request (no oracle view). */
   context(i: number): DecisionContext {
-    return this.#contextOf(this.#laneAt(i));
+    return this.#stream.context(this.#laneAt(i));
   }
 
   /** The context with an oracle view of lane i's waiting request (true outcomes of every action). */
   oracleContext(i: number): DecisionContext {
     const lane = this.#laneAt(i);
     return {
-      ...this.#contextOf(lane),
+      ...this.#stream.context(lane),
       oracle: {
         outcome: (a) => {
-          const o = this.#simulate(lane, this.codec.encode(a));
+          const o = this.#simulate(lane, this.codec.encode(a), newSim());
           return { deviceMs: o.deviceMs, uplinkMs: o.uplinkMs, edgeMs: o.edgeMs, totalMs: o.totalMs, energyMj: o.energyMj, correct: o.correct };
         },
       },
     };
   }
 
-  #laneAt(i: number): Lane {
+  #laneAt(i: number): RequestLane {
     const lane = this.#lanes[i];
     if (!lane) throw new RangeError(`Expected a lane index in [0, ${this.numEnvs - 1}] after reset, actually ${i}`);
     return lane;
@@ -227,37 +171,57 @@ export class VecReplayEnv {
    * the time left minus a reserve for the cheapest local exit; when its reply cannot arrive
    * within that budget the device answers from the most accurate local exit that still fits.
    */
-  #simulate(lane: Lane, a: number): SimOutcome {
+  #simulate(lane: RequestLane, a: number, out: SimOutcome): SimOutcome {
     const t = this.table;
     const rtt = this.config.scenario.rttMs;
     const loadFactor = 1 / (1 - lane.deviceLoad);
     const deviceMs = t.deviceBaseMs[a]! * lane.deviceJitter * loadFactor;
     const exitIdx = t.exitIndex[a]!;
+    out.fallback = false;
+    out.answeredExit = exitIdx + 1;
     if (t.local[a]) {
-      const energyMj = deviceEnergyMj({ deviceMs, uplinkMs: 0, waitMs: 0 });
-      return { deviceMs, uplinkMs: 0, edgeMs: 0, totalMs: deviceMs, energyMj, correct: this.#isCorrect(lane, exitIdx), transmitMs: 0, fallback: false, answeredExit: exitIdx + 1 };
+      out.deviceMs = out.totalMs = deviceMs;
+      out.uplinkMs = out.edgeMs = out.transmitMs = 0;
+      out.energyMj = deviceEnergyMj({ deviceMs, uplinkMs: 0, waitMs: 0 });
+      out.correct = this.#isCorrect(lane, exitIdx);
+      return out;
     }
     const transmitMs = transferMs(lane.trace, { startS: lane.traceTimeS + deviceMs / 1000, bytes: t.bytes[a]! });
     const uplinkMs = transmitMs + rtt / 2;
-    const edgeMs = (t.edgeBaseMs[a]! * lane.edgeJitter) / (1 - lane.edgeLoad);
+    // Other devices keep the edge busy a share u of the time with requests of service time S:
+    // an M/D/1 queue, mean wait u·S / (2(1 − u)) before this request runs (env/edge-load.ts
+    // generates that load for real in the live env).
+    const u = lane.edgeLoad;
+    const edgeMs = t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u));
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
     const reserveMs = this.#cheapestLocalMs * loadFactor + FALLBACK_MARGIN_MS;
     const budgetMs = leftMs > reserveMs ? leftMs - reserveMs : leftMs;
     if (budgetMs > 0 && replyMs <= budgetMs) {
-      const energyMj = deviceEnergyMj({ deviceMs, uplinkMs, waitMs: edgeMs + rtt / 2 });
-      return { deviceMs, uplinkMs, edgeMs, totalMs: deviceMs + replyMs, energyMj, correct: this.#isCorrect(lane, exitIdx), transmitMs, fallback: false, answeredExit: exitIdx + 1 };
+      out.deviceMs = deviceMs;
+      out.uplinkMs = uplinkMs;
+      out.edgeMs = edgeMs;
+      out.totalMs = deviceMs + replyMs;
+      out.energyMj = deviceEnergyMj({ deviceMs, uplinkMs, waitMs: edgeMs + rtt / 2 });
+      out.correct = this.#isCorrect(lane, exitIdx);
+      out.transmitMs = transmitMs;
+      return out;
     }
     // fallback: give up on the edge when the budget runs out, answer locally
     const waitedMs = Math.max(0, budgetMs);
     const sentMs = Math.min(uplinkMs, waitedMs);
     const fb = this.#bestLocalWithin(lane.deadlineMs - deviceMs - waitedMs - FALLBACK_MARGIN_MS, loadFactor);
     const fbMs = t.deviceBaseMs[this.#localActionOfExit[fb]!]! * lane.deviceJitter * loadFactor;
-    const energyMj = deviceEnergyMj({ deviceMs: deviceMs + fbMs, uplinkMs: sentMs, waitMs: waitedMs - sentMs });
-    return {
-      deviceMs: deviceMs + fbMs, uplinkMs: sentMs, edgeMs: 0, totalMs: deviceMs + waitedMs + fbMs, energyMj,
-      correct: this.#isCorrect(lane, fb), transmitMs: sentMs >= uplinkMs ? transmitMs : Number.NaN, fallback: true, answeredExit: fb + 1,
-    };
+    out.deviceMs = deviceMs + fbMs;
+    out.uplinkMs = sentMs;
+    out.edgeMs = 0;
+    out.totalMs = deviceMs + waitedMs + fbMs;
+    out.energyMj = deviceEnergyMj({ deviceMs: deviceMs + fbMs, uplinkMs: sentMs, waitMs: waitedMs - sentMs });
+    out.correct = this.#isCorrect(lane, fb);
+    out.transmitMs = sentMs >= uplinkMs ? transmitMs : Number.NaN;
+    out.fallback = true;
+    out.answeredExit = fb + 1;
+    return out;
   }
 
   /** The most accurate exit whose local run (estimated, without jitter) fits `budgetMs`, else the cheapest (0-based). */
@@ -268,7 +232,7 @@ export class VecReplayEnv {
     return this.#cheapestExit;
   }
 
-  #isCorrect(lane: Lane, exitIndex: number): boolean {
+  #isCorrect(lane: RequestLane, exitIndex: number): boolean {
     const bits = this.#correct[exitIndex]!;
     if (bits.length > 0) return bits[lane.imageIndex] === 1;
     // no correctness vector (untrained model): a deterministic per-image draw at the exit's accuracy
@@ -289,9 +253,8 @@ export class VecReplayEnv {
         throw new RangeError(`Expected actions[${i}] an integer in [0, ${this.actionCount - 1}], actually ${a}`);
       }
       const lane = this.#lanes[i]!;
-      const o = this.#simulate(lane, a);
+      const o = this.#simulate(lane, a, this.#sim);
       const hit = o.totalMs <= lane.deadlineMs;
-      const exitIdx = this.table.exitIndex[a]!;
       this.rewards[i] = computeReward(this.config.reward, { hit, correct: o.correct, exitAccuracy: this.table.exitAccuracy[a]!, energyMj: o.energyMj });
       this.lastTotalMs[i] = o.totalMs;
       this.lastHit[i] = hit ? 1 : 0;
@@ -305,26 +268,22 @@ export class VecReplayEnv {
           answeredExit: o.answeredExit, imageIndex: lane.imageIndex, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
         };
       }
-      // the device learns from its own transfer, or from a background probe when it sent nothing
-      if (!this.table.local[a] && Number.isFinite(o.transmitMs) && o.transmitMs > 0) {
-        lane.estimator.add({ bytes: this.table.bytes[a]!, transmitMs: o.transmitMs, atMs: lane.traceTimeS * 1000 + o.deviceMs });
-      }
-      const throughputMbps = !this.table.local[a] && o.transmitMs > 0 && Number.isFinite(o.transmitMs) ? (this.table.bytes[a]! * 8) / (o.transmitMs * 1000) : Number.NaN;
-      lane.last = { hit, latencyMs: Math.min(o.totalMs, lane.deadlineMs * 2), deadlineMs: lane.deadlineMs, throughputMbps };
-      // the device abandons a request at its deadline; the next one arrives on the fixed interval
-      const busyMs = Math.min(o.totalMs, lane.deadlineMs);
-      lane.traceTimeS += Math.max(this.config.scenario.requestIntervalMs, busyMs) / 1000;
-      lane.requestsDone++;
-      if (this.table.local[a] && this.config.probeBytes > 0) this.#probe(lane);
+      const served = this.#served;
+      served.local = this.table.local[a] === 1;
+      served.bytes = this.table.bytes[a]!;
+      served.transmitMs = o.transmitMs;
+      served.deviceMs = o.deviceMs;
+      served.totalMs = o.totalMs;
+      served.hit = hit;
+      const episodeDone = this.#stream.finishRequest(lane, served);
       this.terminated[i] = 0;
-      advanceScenario(this.config.scenario, lane.scenario, lane.rng);
-      this.#drawRequest(lane);
       this.#writeObs(i);
-      if (lane.requestsDone >= this.config.scenario.episodeRequests) {
+      if (episodeDone) {
         // TimeLimit: keep the true next observation for bootstrapping, then auto-reset
         this.truncated[i] = 1;
-        this.finalObservations.set(this.observations.subarray(i * OBSERVATION_SIZE, (i + 1) * OBSERVATION_SIZE), i * OBSERVATION_SIZE);
-        this.#lanes[i] = this.#newLane(lane.rng);
+        const o0 = i * OBSERVATION_SIZE;
+        for (let k = 0; k < OBSERVATION_SIZE; k++) this.finalObservations[o0 + k] = this.observations[o0 + k]!;
+        this.#lanes[i] = this.#stream.newLane(lane.rng);
         this.#writeObs(i);
       } else {
         this.truncated[i] = 0;
@@ -334,7 +293,7 @@ export class VecReplayEnv {
 
   /** Starts a new episode in lane i, continuing its RNG stream (reset without a seed). */
   restart(i: number): void {
-    this.#lanes[i] = this.#newLane(this.#laneAt(i).rng);
+    this.#lanes[i] = this.#stream.newLane(this.#laneAt(i).rng);
     this.#writeObs(i);
   }
 

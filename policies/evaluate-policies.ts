@@ -42,12 +42,34 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** Runs one policy and returns its raw summary (rewardVsOracle filled later). */
+/** Summarises served requests (rewardVsOracle left null; evaluatePolicies fills it). */
+export function summarizeOutcomes(policy: string, served: readonly { readonly outcome: RequestOutcome; readonly reward: number; readonly label: string }[]): PolicySummary {
+  let correctOnTime = 0, hits = 0, latencySum = 0, energySum = 0, rewardSum = 0;
+  const latencies = new Float64Array(served.length);
+  const counts: Record<string, number> = {};
+  served.forEach(({ outcome: o, reward, label }, k) => {
+    if (o.hit) hits++;
+    if (o.hit && o.correct) correctOnTime++;
+    const lat = Math.min(o.totalMs, o.deadlineMs * 10); // a stalled transfer counts as 10× its deadline
+    latencySum += lat;
+    latencies[k] = lat;
+    energySum += o.energyMj;
+    rewardSum += reward;
+    counts[label] = (counts[label] ?? 0) + 1;
+  });
+  const n = Math.max(1, served.length);
+  latencies.sort();
+  return {
+    policy, requests: served.length, accuracy: correctOnTime / n, hitRate: hits / n,
+    meanLatencyMs: latencySum / n, p95LatencyMs: percentile(latencies, 0.95),
+    energyMjPerRequest: energySum / n, meanReward: rewardSum / n, rewardVsOracle: null, actionCounts: counts,
+  };
+}
+
+/** Runs one policy over `episodes` seeded episodes of the replay env. */
 async function runPolicy(policy: Policy, opts: EvaluateOptions): Promise<PolicySummary> {
   const lanes = Math.max(1, Math.min(opts.lanes ?? 16, opts.episodes));
-  let correctOnTime = 0, hits = 0, n = 0, latencySum = 0, energySum = 0, rewardSum = 0;
-  const latencies: number[] = [];
-  const counts: Record<string, number> = {};
+  const served: { outcome: RequestOutcome; reward: number; label: string }[] = [];
   for (let done = 0; done < opts.episodes; done += lanes) {
     const batch = Math.min(lanes, opts.episodes - done);
     const env = new VecReplayEnv({ ...opts, numEnvs: batch });
@@ -64,26 +86,12 @@ async function runPolicy(policy: Policy, opts: EvaluateOptions): Promise<PolicyS
       env.step(actions, outcomes);
       for (let i = 0; i < batch; i++) {
         const o = outcomes[i]!;
-        n++;
-        if (o.hit) hits++;
-        if (o.hit && o.correct) correctOnTime++;
-        const lat = Math.min(o.totalMs, o.deadlineMs * 10); // a stalled transfer counts as 10× its deadline
-        latencySum += lat;
-        latencies.push(lat);
-        energySum += o.energyMj;
-        rewardSum += env.rewards[i]!;
-        const label = env.codec.labels[o.actionIndex]!;
-        counts[label] = (counts[label] ?? 0) + 1;
+        served.push({ outcome: o, reward: env.rewards[i]!, label: env.codec.labels[o.actionIndex]! });
         opts.onOutcome?.(policy.name, o);
       }
     }
   }
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    policy: policy.name, requests: n, accuracy: correctOnTime / n, hitRate: hits / n,
-    meanLatencyMs: latencySum / n, p95LatencyMs: percentile(sorted, 0.95),
-    energyMjPerRequest: energySum / n, meanReward: rewardSum / n, rewardVsOracle: null, actionCounts: counts,
-  };
+  return summarizeOutcomes(policy.name, served);
 }
 
 /** Evaluates every policy on identical seeded request streams. */

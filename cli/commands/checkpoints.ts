@@ -5,6 +5,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { CheckpointRegistry, rebuildRegistry, type RegistryEntry } from '../../checkpoints/checkpoint-registry.ts';
 import { resolveCheckpoint } from '../../checkpoints/resolve-checkpoint.ts';
+import { formatTable } from '../format-table.ts';
 
 export const DEFAULT_CHECKPOINT_ROOT = './runs/checkpoints';
 
@@ -14,15 +15,8 @@ function formatMetrics(m: Readonly<Record<string, number>>): string {
     .join(' ');
 }
 
-/** A plain text table, columns padded to their widest cell. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n');
-}
-
 function listTable(entries: readonly RegistryEntry[]): string {
-  return table(
+  return formatTable(
     ['ID', 'STEP', 'PARENT', 'CREATED', 'EVAL'],
     entries.map((e) => [e.id, String(e.step), e.parentId ?? '-', e.createdAt, formatMetrics(e.evalMetrics) || '-']),
   );

@@ -44,6 +44,11 @@ export interface DeviceRequest {
   readonly deadlineMs: number;
   /** The true class, when known (for `correct`). */
   readonly label?: number | null;
+  /**
+   * The uplink for this request only (default the runtime's `shaper`): e.g. a shaper positioned
+   * at the request's arrival time in a trace, as the live env uses.
+   */
+  readonly shaper?: LinkShaper;
 }
 
 interface RequestContext {
@@ -138,6 +143,15 @@ export class DeviceRuntime {
     return this.#client === null || this.#client.connected ? null : this.#client.lastError;
   }
 
+  /**
+   * Starts a background reconnection to the edge when it is away (and the reconnect delay has
+   * passed). Offloaded requests do this themselves; a caller that only runs local actions while
+   * the edge is away calls it to find out when the edge is back.
+   */
+  reconnectEdge(): void {
+    if (!this.#closed) this.#client?.reconnectSoon();
+  }
+
   /** The background load now, in cores. */
   get deviceLoad(): number {
     return this.#loadFraction;
@@ -228,7 +242,7 @@ export class DeviceRuntime {
     const upStartMs = performance.now();
     let sentMs: number | null = null;
     try {
-      const link = await this.shaper.transmit(o.frame.byteLength, ac.signal);
+      const link = await (ctx.req.shaper ?? this.shaper).transmit(o.frame.byteLength, ac.signal);
       tally.uplinkMs = link.uplinkMs;
       tally.queuedMs = link.queuedMs;
       sentMs = performance.now();

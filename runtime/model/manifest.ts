@@ -3,20 +3,13 @@
  * device, an edge, a latency model or the replay env needs to know about the model, without
  * reading the ONNX graph.
  */
-import type { ArchitectureSpec, LayerType } from './architecture.ts';
+import type { ArchitectureSpec } from './architecture.ts';
+import type { LayerInfo } from './layer-shapes.ts';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
-export interface LayerManifest {
-  readonly name: string;
-  readonly type: LayerType;
-  readonly inputShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly params: number;
-  readonly flops: number;
-  /** Edgent's regression variables for this layer type (see layer-shapes.ts). */
-  readonly vars: readonly number[];
-}
+/** A layer as the manifest records it: shapes, counts and Edgent's regression variables. */
+export type LayerManifest = LayerInfo;
 
 export interface StageManifest {
   /** 1-based: partition p = "the device ran stages 1..p". */

@@ -15,7 +15,7 @@ export async function randomPackage(): Promise<{ pkg: ModelPackage; dir: string;
 }
 
 /** Edgent's Pi 3b device and desktop edge, with a small fixed jitter. */
-export function edgentTimes(pkg: ModelPackage, jitter = Float64Array.of(0.95, 1, 1.05)): ComputeTimes {
+export function edgentTimes(pkg: ModelPackage, jitter: Float64Array = Float64Array.of(0.95, 1, 1.05)): ComputeTimes {
   return {
     device: sideTimesFromRegression(pkg.manifest, EDGENT_RPI3B, jitter, 1),
     edge: sideTimesFromRegression(pkg.manifest, EDGENT_DESKTOP, jitter, 0.5),

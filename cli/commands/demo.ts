@@ -1,0 +1,169 @@
+/**
+ * `coinfer demo` — the main job (`npm start`): starts a real edge server process and a device
+ * on loopback, replays a real bandwidth trace, and runs the shipped DQN policy beside Edgent's
+ * baseline request by request with real split inference (emulated Raspberry Pi 3b device,
+ * emulated desktop edge); then compares every policy on the replay env's held-out traces,
+ * prints both comparisons and writes an HTML report with plots.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Command } from '@commander-js/extra-typings';
+import { CoinferError } from '../../common/errors.ts';
+import { ActionCodec } from '../../env/action-codec.ts';
+import { LiveEnv } from '../../env/live-env.ts';
+import { OBSERVATION_SIZE } from '../../env/observation.ts';
+import { resolveEnvConfig, type EnvConfigInput } from '../../env/replay-config.ts';
+import { evaluatePolicies, summarizeOutcomes, type PolicySummary } from '../../policies/evaluate-policies.ts';
+import type { Policy } from '../../policies/policy.ts';
+import { bandwidthAt } from '../../runtime/link/trace-integrate.ts';
+import { loadTrace, type BandwidthTrace } from '../../runtime/link/trace.ts';
+import { DEFAULT_TRACES_DIR } from '../../runtime/link/trace-catalog.ts';
+import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
+import { formatSummaries } from './eval.ts';
+import { loadPolicy } from '../load-policy.ts';
+import { createProgress } from '../progress.ts';
+import { renderDemoReport, type ReportRequest } from '../report/demo-report.ts';
+import { loadReplaySetup } from '../replay-setup.ts';
+import type { RequestOutcome } from '../../env/step-info.ts';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** The shipped DQN checkpoint registry (trained with `coinfer train`, see docs/dqn.md). */
+export const SHIPPED_POLICY_ROOT = join(REPO, 'models', 'dqn-policy');
+/** A held-out 3G trace with deep fades (docs/traces.md). */
+export const DEMO_TRACE = join(DEFAULT_TRACES_DIR, 'norway_hsdpa_3g', 'tram.jernbanetorget-universitetssykehuset-report.2010-11-23_1606CET.log.csv');
+
+/** Starts `coinfer edge` as a child process on 127.0.0.1:0 and resolves with its URL. */
+async function startEdgeProcess(modelDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'coinfer.js'), 'edge', '--port', '0', '--host', '127.0.0.1', '--profile', 'edgent-desktop', '--model', modelDir, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new CoinferError('ERR_EDGE_UNAVAILABLE', 'The edge process did not report its address within 30 s')), 30_000);
+    child.once('exit', (code) => fail(new CoinferError('ERR_EDGE_UNAVAILABLE', `The edge process exited early (code ${code})`)));
+    lines.on('line', (line) => {
+      try {
+        const o = JSON.parse(line) as { url?: string; port?: number };
+        const u = o.url ?? (o.port ? `ws://127.0.0.1:${o.port}` : undefined);
+        if (u) {
+          clearTimeout(timer);
+          ok(u);
+        }
+      } catch { /* not the address line */ }
+    });
+  });
+  return { url, child };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((ok) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(timer); ok(); });
+    child.kill('SIGTERM');
+  });
+}
+
+interface LiveRun {
+  readonly summary: PolicySummary;
+  readonly requests: ReportRequest[];
+}
+
+/** Serves `requests` live requests with one policy on a fresh LiveEnv over the same seeded stream. */
+async function runLive(o: { policy: Policy; env: LiveEnv; trace: BandwidthTrace; requests: number; seed: number; onStep: () => void }): Promise<LiveRun> {
+  const { env, policy } = o;
+  const served: { outcome: RequestOutcome; reward: number; label: string }[] = [];
+  const requests: ReportRequest[] = [];
+  let r = await env.reset({ seed: o.seed });
+  let obs = r.observation;
+  let ctx = r.info.context;
+  const { trace } = o;
+  for (let k = 0; k < o.requests; k++) {
+    const action = env.codec.encode(policy.decide(obs, ctx));
+    const s = await env.step(action);
+    const out = s.info.outcome!;
+    served.push({ outcome: out, reward: s.reward, label: env.codec.labels[action]! });
+    requests.push({
+      traceTimeS: out.traceTimeS, traceMbps: bandwidthAt(trace, out.traceTimeS), estimateMbps: ctx.bandwidthMbps,
+      action: env.codec.labels[action]!, totalMs: out.totalMs, deadlineMs: out.deadlineMs, hit: out.hit, correct: out.correct, fallback: out.fallback,
+    });
+    o.onStep();
+    if (s.truncated || s.terminated) break;
+    obs = s.observation;
+    ctx = s.info.context;
+  }
+  return { summary: summarizeOutcomes(policy.name, served), requests };
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('The main job: edge + device on loopback over a real trace, the shipped DQN beside Edgent, plus a replay comparison and an HTML report')
+    .option('--requests <n>', 'live requests per policy', (v) => Number(v), 120)
+    .option('--trace <file>', 'bandwidth trace CSV to replay', DEMO_TRACE)
+    .option('--seed <n>', 'seed of the request stream', (v) => Number(v), 7)
+    .option('--policy <spec>', 'the learned policy (dqn:<ref> in --checkpoints)', 'dqn:best')
+    .option('--checkpoints <dir>', 'checkpoint registry root', SHIPPED_POLICY_ROOT)
+    .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
+    .option('--episodes <n>', 'replay episodes per policy for the held-out comparison', (v) => Number(v), 30)
+    .option('--report <file>', 'HTML report path', 'reports/demo.html')
+    .option('--json', 'print the comparisons as one JSON object')
+    .action(async (opts) => {
+      if (!(Number.isInteger(opts.requests) && opts.requests > 0)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --requests a positive integer, actually ${opts.requests}`);
+      const say = (s: string) => { if (!opts.json) process.stderr.write(`${s}\n`); };
+      const setup = await loadReplaySetup({ modelDir: opts.model });
+      const trace = await loadTrace(opts.trace);
+      const envInput: EnvConfigInput = { split: 'test', scenario: { episodeRequests: opts.requests } };
+      const codec = new ActionCodec(setup.pkg.manifest, resolveEnvConfig(envInput).encodings);
+      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, actions: codec.actions, seed: opts.seed };
+      const learned = (await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
+      const edgent = (await loadPolicy('edgent', { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
+
+      say(`starting an edge server process on 127.0.0.1 (emulated edgent-desktop)…`);
+      const edge = await startEdgeProcess(opts.model);
+      const live: LiveRun[] = [];
+      try {
+        say(`edge at ${edge.url}; device: emulated Raspberry Pi 3b (edgent-rpi3b), link: ${trace.name} (${trace.source})`);
+        for (const policy of [learned, edgent]) {
+          const env = await LiveEnv.create({ pkg: setup.pkg, traces: [trace], config: envInput, edgeUrl: edge.url, traceOffsetS: 0 });
+          const bar = createProgress({ total: opts.requests, format: `${policy.name.padEnd(10)} |{bar}| {value}/{total} live requests`, quiet: !!opts.json });
+          let k = 0;
+          try {
+            live.push(await runLive({ policy, env, trace, requests: opts.requests, seed: opts.seed, onStep: () => bar.update(++k) }));
+          } finally {
+            bar.stop();
+            await env.close();
+          }
+        }
+      } finally {
+        await stopProcess(edge.child);
+      }
+      say(`replaying ${opts.episodes} episodes per policy on the ${setup.test.length} held-out traces…`);
+      const baselines = ['edgent', 'device-only', 'edge-only', 'neurosurgeon', 'branchynet', 'random', 'oracle'];
+      const all: Policy[] = [learned];
+      for (const b of baselines) all.push((await loadPolicy(b, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
+      const replay = await evaluatePolicies(all, { manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces: setup.test, config: { split: 'test' }, episodes: opts.episodes, seed: opts.seed });
+
+      const liveRows = live.map((l) => l.summary);
+      const reportPath = resolve(opts.report);
+      await mkdir(dirname(reportPath), { recursive: true });
+      await writeFile(reportPath, renderDemoReport({
+        title: 'coinfer: DQN vs Edgent, live and replayed',
+        setup: [
+          `model: ${setup.pkg.manifest.name} (${setup.pkg.dir}); exits' test accuracy ${setup.pkg.manifest.exits.map((e) => (e.accuracy === null ? '-' : (100 * e.accuracy).toFixed(1) + '%')).join(', ')}`,
+          `live: ${opts.requests} requests per policy, real ONNX split inference, device emulating a Raspberry Pi 3b, edge process emulating Edgent's desktop, trace ${trace.source}/${trace.name}`,
+          `replay: ${opts.episodes} episodes × ${resolveEnvConfig({}).scenario.episodeRequests} requests per policy over ${setup.test.length} held-out traces; ${setup.computeTimes.source}`,
+          `policy: ${opts.policy} from ${opts.checkpoints}`,
+        ],
+        live: liveRows, replay, requests: Object.fromEntries(live.map((l) => [l.summary.policy, l.requests])),
+      }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ live: liveRows, replay, report: reportPath })}\n`);
+        return;
+      }
+      process.stdout.write(`\nLive (${opts.requests} requests each, ${trace.name}):\n${formatSummaries(liveRows)}\n`);
+      process.stdout.write(`\nReplay (held-out traces, ${opts.episodes} episodes each):\n${formatSummaries(replay)}\n`);
+      process.stdout.write(`\nreport: ${reportPath}\n`);
+    });
+}

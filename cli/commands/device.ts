@@ -1,0 +1,193 @@
+/**
+ * `coinfer device`: the device side driven by a policy. Runs N requests, one at a time, over a
+ * live env (env/live-env.ts) connected to a running edge (`coinfer edge`): each request's
+ * action comes from the policy (a baseline or `dqn:<checkpoint>`), its image is a real test
+ * sample, its uplink replays the given trace. Prints one row per request (JSON lines with
+ * --json) and a summary.
+ *
+ * --learn (dqn policies only) fine-tunes online: the env's outcome stream → transitions →
+ * replay memory → a train round every --train-every requests → the acting policy's weights are
+ * hot-swapped (agent/online-learner.ts). Train rounds run between requests, right after the
+ * request that completes a period is answered. --save-every N saves a checkpoint every N
+ * requests (parent = the loaded checkpoint). Composition only.
+ */
+import { Command, Option } from '@commander-js/extra-typings';
+import { map } from 'rxjs';
+import { resolveDqnConfig } from '../../agent/dqn-config.ts';
+import { DqnLearner } from '../../agent/dqn-learner.ts';
+import { DqnTrainer } from '../../agent/dqn-trainer.ts';
+import { onlineLearner } from '../../agent/online-learner.ts';
+import type { Transition } from '../../agent/transition.ts';
+import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
+import { CoinferError } from '../../common/errors.ts';
+import { createRng } from '../../common/rng.ts';
+import { loadTf } from '../../common/tf-backend.ts';
+import { LiveEnv, type LiveOutcome } from '../../env/live-env.ts';
+import { OBSERVATION_SIZE } from '../../env/observation.ts';
+import type { RequestOutcome } from '../../env/step-info.ts';
+import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
+import { loadTrace } from '../../runtime/link/trace.ts';
+import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
+import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
+import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
+import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
+
+const num = (name: string, ok: (n: number) => boolean, expected: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !ok(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} ${expected}, actually '${v}'`);
+  return n;
+};
+const int = (name: string, min: number) => num(name, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
+const nonNeg = (name: string) => num(name, (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
+const unit = (name: string) => num(name, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
+
+/** The transition the online learner records for one served request. */
+export function toTransition(o: LiveOutcome): Transition {
+  return { observation: o.observation, action: o.actionIndex, reward: o.reward, nextObservation: o.nextObservation, terminated: o.terminated, truncated: o.truncated, nextActionMask: o.nextActionMask };
+}
+
+export interface DeviceSummary {
+  readonly requests: number;
+  /** Share answered correctly and on time. */
+  readonly accuracy: number;
+  readonly hitRate: number;
+  readonly meanLatencyMs: number;
+  readonly p95LatencyMs: number;
+  readonly energyMjPerRequest: number;
+  readonly meanReward: number;
+  readonly fallbacks: number;
+  /** Weight swaps by the online learner (0 without --learn). */
+  readonly swaps: number;
+  /** Checkpoints saved (ids). */
+  readonly saved: readonly string[];
+}
+
+export function summarise(rows: readonly { outcome: RequestOutcome; reward: number }[], extra: { swaps: number; saved: readonly string[] }): DeviceSummary {
+  const n = rows.length;
+  const totals = rows.map((r) => r.outcome.totalMs).sort((a, b) => a - b);
+  const mean = (f: (r: { outcome: RequestOutcome; reward: number }) => number) => (n === 0 ? Number.NaN : rows.reduce((s, r) => s + f(r), 0) / n);
+  return {
+    requests: n,
+    accuracy: mean((r) => (r.outcome.hit && r.outcome.correct ? 1 : 0)),
+    hitRate: mean((r) => (r.outcome.hit ? 1 : 0)),
+    meanLatencyMs: mean((r) => r.outcome.totalMs),
+    p95LatencyMs: n === 0 ? Number.NaN : totals[Math.min(n - 1, Math.floor(0.95 * n))]!,
+    energyMjPerRequest: mean((r) => r.outcome.energyMj),
+    meanReward: mean((r) => r.reward),
+    fallbacks: rows.filter((r) => r.outcome.fallback).length,
+    ...extra,
+  };
+}
+
+const f1 = (x: number): string => x.toFixed(1).padStart(7);
+
+function printRow(i: number, o: RequestOutcome, reward: number, label: string): void {
+  const exit = o.answeredExit === o.action.exit ? `e${o.action.exit}` : `e${o.action.exit}→e${o.answeredExit}`;
+  process.stdout.write(`${String(i).padStart(5)}  ${label.padEnd(12)} ${exit.padEnd(7)} ${o.deadlineMs.toFixed(0).padStart(5)} ${f1(o.deviceMs)} ${f1(o.uplinkMs)} ${f1(o.edgeMs)} ${f1(o.totalMs)}  ${o.hit ? 'hit ' : 'MISS'} ${o.correct ? '✓' : '✗'} ${reward.toFixed(2).padStart(5)}${o.fallback ? ' fallback' : ''}\n`);
+}
+
+export function registerDevice(program: Command): void {
+  program
+    .command('device')
+    .description('Serve requests with a policy (baseline or dqn:<checkpoint>) over a live env connected to an edge, optionally learning online')
+    .requiredOption('--edge <url>', 'the edge, ws://host:port (start one with `coinfer edge --profile edgent-desktop`)')
+    .requiredOption('--policy <spec>', 'dqn:<id|latest|best|path>, or a baseline: edgent, device-only, edge-only, neurosurgeon, branchynet, random')
+    .requiredOption('--trace <file>', 'bandwidth trace CSV (t_s,mbps) the uplink replays')
+    .option('--offset-s <s>', 'start time in the trace, s', nonNeg('--offset-s'), 0)
+    .option('--requests <n>', 'requests to serve', int('--requests', 1), 100)
+    .option('--seed <n>', 'seed of the request stream (deadlines, images, loads)', int('--seed', 0), 1)
+    .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
+    .option('--checkpoints <dir>', 'checkpoint registry root', DEFAULT_CHECKPOINT_ROOT)
+    .addOption(new Option('--device-profile <name>', 'device compute profile (edgent-rpi3b is emulated)').choices(DEVICE_COMPUTE_PROFILES).default('edgent-rpi3b' as const))
+    .option('--token <secret>', 'bearer token for the edge (default: $COINFER_TOKEN)')
+    .option('--learn', 'learn online from the served requests and hot-swap the weights (dqn policies)')
+    .option('--train-every <n>', 'with --learn: requests between train rounds', int('--train-every', 1), 4)
+    .option('--learning-starts <n>', "with --learn: requests before the first train round (default: the checkpoint's, at most 32)", int('--learning-starts', 0))
+    .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", int('--batch-size', 1))
+    .option('--epsilon <e>', 'with --learn: share of requests served by a random valid action (exploration)', unit('--epsilon'), 0)
+    .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', int('--save-every', 1))
+    .option('--json', 'print one JSON object per request (JSON lines), then {"summary": …}')
+    .action(async (opts) => {
+      if (opts.saveEvery !== undefined && !opts.learn) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-every with --learn: without learning the weights never change');
+      if (opts.learn && !opts.policy.startsWith(DQN_PREFIX)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a dqn:<checkpoint> policy with --learn, actually '${opts.policy}' (baselines do not learn)`);
+      const pkg = await loadModelPackage(opts.model);
+      const trace = await loadTrace(opts.trace);
+      const token = opts.token ?? process.env['COINFER_TOKEN'] ?? null;
+      const env = await LiveEnv.create({
+        pkg, traces: [trace], edgeUrl: opts.edge, token: token === '' ? null : token, deviceProfile: opts.deviceProfile,
+        traceOffsetS: opts.offsetS, config: { split: 'test', scenario: { episodeRequests: opts.requests } },
+      });
+      const rows: { outcome: RequestOutcome; reward: number }[] = [];
+      const saved: string[] = [];
+      let swaps = 0;
+      let learnerError: unknown = null;
+      let learnerDone: Promise<void> = Promise.resolve();
+      let learner: DqnLearner | null = null;
+      try {
+        if (!env.device.edgeConnected) process.stderr.write(`coinfer device: the edge at ${opts.edge} is not reachable (${env.device.edgeError ?? 'unknown'}); only local actions are offered until it is back\n`);
+        const { policy, dqn } = await loadPolicy(opts.policy, {
+          codec: env.codec, observationSize: OBSERVATION_SIZE, checkpointsRoot: opts.checkpoints,
+          policyDeps: { manifest: pkg.manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, actions: env.codec.actions, seed: opts.seed },
+        });
+        const tf = opts.learn ? (await loadTf()).tf : null;
+        if (opts.learn) {
+          if (dqn === null || tf === null) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a dqn:<checkpoint> policy with --learn, actually '${opts.policy}' (baselines do not learn)`);
+          const base = dqn.checkpoint.meta.dqnConfig;
+          const config = resolveDqnConfig({
+            ...base, prioritized: base.prioritized,
+            learningStarts: opts.learningStarts ?? Math.min(base.learningStarts, 32),
+            batchSize: opts.batchSize ?? Math.min(base.batchSize, 32),
+          });
+          learner = new DqnLearner(tf, { config, observationSize: OBSERVATION_SIZE, actionCount: env.codec.size, initialWeights: dqn.weights });
+          const trainer = new DqnTrainer(learner, { rng: createRng(opts.seed + 1) });
+          learnerDone = new Promise<void>((resolve) => {
+            onlineLearner(env.outcomes$.pipe(map(toTransition)), { trainer, policy: dqn.acting, schedule: { kind: 'transitions', every: opts.trainEvery } }).subscribe({
+              next: (e) => void (e.type === 'swap' && swaps++),
+              error: (e: unknown) => { learnerError = e; resolve(); },
+              complete: () => resolve(),
+            });
+          });
+        }
+        const explore = createRng(opts.seed + 2);
+        if (!opts.json) {
+          process.stdout.write(`coinfer device: ${opts.requests} requests, policy ${policy.name}, trace ${trace.source}/${trace.name} from ${opts.offsetS} s, device ${opts.deviceProfile}${env.device.emulated ? ' (emulated)' : ''}${opts.learn ? `, learning online (train every ${opts.trainEvery})` : ''}\n`);
+          process.stdout.write('  req  action       exit    dl ms  device  uplink    edge   total  outcome  reward\n');
+        }
+        let { observation, info } = await env.reset({ seed: opts.seed });
+        for (let i = 0; i < opts.requests; i++) {
+          const valid = [...info.actionMask.keys()].filter((k) => info.actionMask[k] === 1);
+          const a = opts.epsilon > 0 && explore.next() < opts.epsilon ? valid[explore.int(valid.length)]! : env.codec.encode(policy.decide(observation, info.context));
+          const r = await env.step(a);
+          if (learnerError !== null) throw learnerError;
+          const o = r.info.outcome!;
+          rows.push({ outcome: o, reward: r.reward });
+          if (opts.json) process.stdout.write(`${JSON.stringify({ request: i, label: env.codec.labels[a], ...o, reward: r.reward, swaps })}\n`);
+          else printRow(i, o, r.reward, env.codec.labels[a]!);
+          if (learner !== null && tf !== null && dqn !== null && opts.saveEvery !== undefined && ((i + 1) % opts.saveEvery === 0 || i + 1 === opts.requests)) {
+            const ck = await saveCheckpoint(tf, {
+              root: opts.checkpoints, model: learner.onlineNet, step: dqn.checkpoint.meta.step + i + 1, dqnConfig: learner.config,
+              envConfig: { kind: 'live', trace: `${trace.source}/${trace.name}`, deviceProfile: opts.deviceProfile, requests: i + 1 },
+              parentId: dqn.checkpoint.id, actionLabels: env.codec.labels,
+            });
+            saved.push(ck.id);
+            if (!opts.json) process.stdout.write(`  saved checkpoint ${ck.id} (parent ${dqn.checkpoint.id})\n`);
+          }
+          if (r.truncated) break;
+          observation = r.observation;
+          info = r.info;
+        }
+      } finally {
+        await env.close(); // completes the outcome stream, so the learner completes too
+        await learnerDone;
+        learner?.dispose();
+      }
+      const s = summarise(rows, { swaps, saved });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ summary: s })}\n`);
+      } else {
+        const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+        process.stdout.write(`\n${s.requests} requests: accuracy ${pct(s.accuracy)} (correct and on time), deadline hit ${pct(s.hitRate)}, fallbacks ${s.fallbacks}\n`);
+        process.stdout.write(`latency ms: mean ${s.meanLatencyMs.toFixed(1)}, p95 ${s.p95LatencyMs.toFixed(1)}; energy ${s.energyMjPerRequest.toFixed(0)} mJ/request; mean reward ${s.meanReward.toFixed(4)}; weight swaps ${s.swaps}${saved.length > 0 ? `; saved ${saved.join(', ')}` : ''}\n`);
+      }
+    });
+}

@@ -1,0 +1,80 @@
+/**
+ * Turns a policy spec from the command line into a Policy: a baseline name (`edgent`,
+ * `device-only`, `random`, …; see policies/registry.ts) or `dqn:<ref>`, a checkpoint reference
+ * (id, `latest`, `best`, `best:<metric>` or a path; see checkpoints/resolve-checkpoint.ts).
+ *
+ * Loading a DQN: resolveCheckpoint (checked against the env's observation size, action count
+ * and action labels) → loadCheckpoint → readWeights → dispose the tf model → ActingPolicy
+ * (plain-JS forward pass, hot-swappable) → createDqnPolicy. TensorFlow.js is loaded only for
+ * `dqn:` specs, so baselines start fast. Shared by `coinfer device` and `coinfer eval`.
+ *
+ * @example
+ * const { policy, dqn } = await loadPolicy('dqn:best', { codec: env.codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: 'runs/checkpoints' });
+ */
+import { ActingPolicy } from '../agent/acting-policy.ts';
+import { readWeights, type NetworkWeights } from '../agent/q-network.ts';
+import { loadCheckpoint } from '../checkpoints/checkpoint-io.ts';
+import { resolveCheckpoint, type ResolvedCheckpoint } from '../checkpoints/resolve-checkpoint.ts';
+import { CoinferError } from '../common/errors.ts';
+import { loadTf, type Tf } from '../common/tf-backend.ts';
+import type { ActionCodec } from '../env/action-codec.ts';
+import { createDqnPolicy } from '../policies/dqn-policy.ts';
+import type { Policy } from '../policies/policy.ts';
+import { createPolicy, type PolicyDeps } from '../policies/registry.ts';
+
+/** The prefix that marks a checkpoint spec. */
+export const DQN_PREFIX = 'dqn:';
+
+export interface LoadPolicyDeps {
+  /** The env's action codec: the checkpoint must have been trained with exactly these actions. */
+  readonly codec: ActionCodec;
+  /** The env's observation length (OBSERVATION_SIZE). */
+  readonly observationSize: number;
+  /** What baselines are built from (manifest, latency profiles, candidate actions, seed). */
+  readonly policyDeps: PolicyDeps;
+  /** Checkpoint registry root (e.g. 'runs/checkpoints'). */
+  readonly checkpointsRoot: string;
+  /** The tf namespace; default `loadTf()` (only loaded for dqn specs). */
+  readonly tf?: Tf;
+}
+
+/** What a loaded DQN brings besides its Policy (for online learning and lineage). */
+export interface LoadedDqn {
+  /** The acting copy the policy decides with; `swapWeights` hot-swaps it. */
+  readonly acting: ActingPolicy;
+  readonly checkpoint: ResolvedCheckpoint;
+  /** The checkpoint's weights (fresh arrays; e.g. a learner's initialWeights). */
+  readonly weights: NetworkWeights;
+}
+
+export interface LoadedPolicy {
+  readonly policy: Policy;
+  /** Set for `dqn:` specs, null for baselines. */
+  readonly dqn: LoadedDqn | null;
+}
+
+/**
+ * Loads the policy a spec names.
+ * @param spec a baseline name or `dqn:<ref>`
+ * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN (unknown baseline or empty ref),
+ *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
+ */
+export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<LoadedPolicy> {
+  if (!spec.startsWith(DQN_PREFIX)) return { policy: createPolicy(spec, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions }), dqn: null };
+  const ref = spec.slice(DQN_PREFIX.length);
+  if (ref === '') {
+    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected 'dqn:<checkpoint>' (an id, 'latest', 'best', 'best:<metric>' or a path), actually '${spec}'`);
+  }
+  const expect = { observationSize: deps.observationSize, actionCount: deps.codec.size, actionLabels: deps.codec.labels };
+  const checkpoint = await resolveCheckpoint(deps.checkpointsRoot, ref, { expect });
+  const tf = deps.tf ?? (await loadTf()).tf;
+  const { model } = await loadCheckpoint(tf, checkpoint.dir, expect);
+  let weights: NetworkWeights;
+  try {
+    weights = readWeights(model);
+  } finally {
+    model.dispose();
+  }
+  const acting = new ActingPolicy(weights);
+  return { policy: createDqnPolicy({ name: spec, acting, codec: deps.codec }), dqn: { acting, checkpoint, weights } };
+}

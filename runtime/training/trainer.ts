@@ -1,0 +1,263 @@
+/**
+ * The BranchyNet trainer: Adam on the joint multi-exit loss (train-step.ts), seeded shuffling
+ * and augmentation, a per-epoch learning-rate schedule, and resumable state (weights, Adam
+ * moments and step, epoch, position in the epoch) saved atomically every N steps and at every
+ * epoch end. Randomness is derived from (seed, epoch, step), so a resumed run draws exactly
+ * what the uninterrupted run would have drawn.
+ */
+import type * as TfNs from '@tensorflow/tfjs';
+import { CoinferError } from '../../common/errors.ts';
+import { createRng } from '../../common/rng.ts';
+import type { ArchitectureSpec } from '../model/architecture.ts';
+import type { ImageDataset } from '../data/dataset.ts';
+import { resolveAugmentConfig, type AugmentConfig } from '../data/augment.ts';
+import { makeBatch, permutation, type Normalization } from './batches.ts';
+import { buildTfBranchyNet, type TfBranchyNet } from './tf-alexnet.ts';
+import { trainStep, trainableVariables } from './train-step.ts';
+import { loadTrainState, saveTrainState, TRAIN_STATE_SCHEMA_VERSION, type TrainStateHeader } from './train-checkpoint.ts';
+
+type Tf = typeof TfNs;
+
+export interface TrainerConfig {
+  /** Passes over the training set, 1..1000. */
+  readonly epochs: number;
+  /** Images per step, 1..4096 (the last partial batch of an epoch is dropped). */
+  readonly batchSize: number;
+  /** Adam's base learning rate, (0, 1]. */
+  readonly learningRate: number;
+  /** 'cosine': lr·½(1+cos(π·epoch/epochs)) per epoch; 'constant': lr throughout. */
+  readonly lrSchedule: 'constant' | 'cosine';
+  /** BranchyNet loss weight of each exit (exit1..exitN), each ≥ 0. */
+  readonly exitWeights: readonly number[];
+  /** Seed of initialisation, shuffling, augmentation and dropout. */
+  readonly seed: number;
+  readonly augment: AugmentConfig;
+  /** Save the state every this many steps (and at each epoch end); 0 = epoch ends only. */
+  readonly checkpointEverySteps: number;
+}
+
+export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
+  epochs: 4,
+  batchSize: 64,
+  learningRate: 1e-3,
+  lrSchedule: 'cosine',
+  // The final exit carries the most weight: side exits act as regularisers of the early
+  // layers (BranchyNet) but should not pull the backbone away from the last exit.
+  exitWeights: [0.5, 0.5, 0.5, 0.5, 1],
+  seed: 1,
+  augment: { horizontalFlip: true, maxShiftPx: 0 },
+  checkpointEverySteps: 100,
+};
+
+/** Merges and validates a trainer config. @throws CoinferError ERR_INVALID_CONFIG */
+export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): TrainerConfig {
+  const cfg: TrainerConfig = { ...DEFAULT_TRAINER_CONFIG, ...partial, augment: resolveAugmentConfig({ ...DEFAULT_TRAINER_CONFIG.augment, ...partial.augment }) };
+  const bad = (field: string, expected: string, actual: unknown): never => {
+    throw new CoinferError('ERR_INVALID_CONFIG', `Expected ${field} ${expected}, actually ${JSON.stringify(actual)}`);
+  };
+  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1 || cfg.epochs > 1000) bad('epochs', 'an integer in [1, 1000]', cfg.epochs);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1 || cfg.batchSize > 4096) bad('batchSize', 'an integer in [1, 4096]', cfg.batchSize);
+  if (!(cfg.learningRate > 0 && cfg.learningRate <= 1)) bad('learningRate', 'in (0, 1]', cfg.learningRate);
+  if (cfg.lrSchedule !== 'constant' && cfg.lrSchedule !== 'cosine') bad('lrSchedule', "'constant' or 'cosine'", cfg.lrSchedule);
+  if (!cfg.exitWeights.every((w) => Number.isFinite(w) && w >= 0) || !cfg.exitWeights.some((w) => w > 0)) bad('exitWeights', 'non-negative numbers, at least one positive', cfg.exitWeights);
+  if (!Number.isFinite(cfg.seed)) bad('seed', 'a finite number', cfg.seed);
+  if (!Number.isInteger(cfg.checkpointEverySteps) || cfg.checkpointEverySteps < 0) bad('checkpointEverySteps', 'a non-negative integer', cfg.checkpointEverySteps);
+  return cfg;
+}
+
+/** Learning rate of an epoch (0-based) under the config's schedule. */
+export function learningRateAt(cfg: TrainerConfig, epoch: number): number {
+  if (cfg.lrSchedule === 'constant') return cfg.learningRate;
+  return cfg.learningRate * 0.5 * (1 + Math.cos((Math.PI * epoch) / cfg.epochs));
+}
+
+/** A seed derived from a base seed and integer coordinates (splitmix-style mixing). */
+export function deriveSeed(seed: number, ...parts: number[]): number {
+  let h = Math.floor(seed) >>> 0;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x9e3779b1) >>> 0;
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+export interface ExitProgress {
+  readonly name: string;
+  /** Mean cross-entropy over the epoch so far. */
+  readonly loss: number;
+  /** Training accuracy over the epoch so far, in [0, 1]. */
+  readonly accuracy: number;
+}
+
+export interface TrainProgress {
+  /** 0-based epoch. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Steps done in this epoch. */
+  readonly stepInEpoch: number;
+  readonly stepsPerEpoch: number;
+  readonly globalStep: number;
+  /** Mean joint loss over the epoch so far. */
+  readonly loss: number;
+  readonly exits: readonly ExitProgress[];
+  /** Training throughput over this epoch so far (images/s). */
+  readonly imagesPerSec: number;
+  readonly learningRate: number;
+}
+
+export interface EpochSummary extends TrainProgress {
+  readonly seconds: number;
+}
+
+export interface TrainOptions {
+  readonly spec: ArchitectureSpec;
+  readonly train: ImageDataset;
+  readonly config: TrainerConfig;
+  readonly normalization: Normalization;
+  /** Where the resumable state lives; null trains without saving state. */
+  readonly stateDir: string | null;
+  /** Continue from the state in `stateDir` (its config wins, except a larger `epochs`). */
+  readonly resume: boolean;
+  /** Stored in the state on a fresh start (e.g. the training command). */
+  readonly meta?: Readonly<Record<string, unknown>>;
+  readonly onProgress?: (p: TrainProgress) => void;
+  readonly onEpochEnd?: (s: EpochSummary) => void;
+  /** Stop after this many steps in this call (benchmarks, tests); the state stays resumable. */
+  readonly maxSteps?: number;
+}
+
+export interface TrainResult {
+  /** The trained network; the caller disposes `net.model`. */
+  readonly net: TfBranchyNet;
+  readonly config: TrainerConfig;
+  readonly history: readonly EpochSummary[];
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly complete: boolean;
+  readonly globalStep: number;
+}
+
+async function optimizerFor(tf: Tf, lr: number, from: TfNs.Optimizer | null, restore?: readonly Float32Array[], records?: TrainStateHeader['optimizer']): Promise<TfNs.Optimizer> {
+  const opt = tf.train.adam(lr);
+  let named: { name: string; tensor: TfNs.Tensor }[] | null = null;
+  if (from) named = await from.getWeights();
+  else if (restore && records && restore.length > 0) named = records.map((r, i) => ({ name: r.name, tensor: tf.tensor(restore[i]!, [...r.shape]) }));
+  if (named && named.length > 0) {
+    await opt.setWeights(named); // new variables that share (and ref-count) the data
+    // From an optimizer, only the iteration scalar is fresh; its moments are its own
+    // variables, disposed once by from.dispose() (a second dispose would free shared data).
+    (from ? named.slice(0, 1) : named).forEach((n) => n.tensor.dispose());
+  }
+  from?.dispose();
+  return opt;
+}
+
+/**
+ * Trains (or resumes training of) the multi-exit network of `spec`.
+ * @throws CoinferError ERR_CHECKPOINT_INCOMPATIBLE when the saved state is for another architecture
+ */
+export async function trainBranchyNet(tf: Tf, opts: TrainOptions): Promise<TrainResult> {
+  const { spec, train, normalization } = opts;
+  const saved = opts.stateDir && opts.resume ? await loadTrainState(opts.stateDir) : null;
+  let config = opts.config;
+  let meta: Readonly<Record<string, unknown>> = opts.meta ?? {};
+  if (saved) {
+    if (saved.header.architecture !== spec.name) {
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `State in ${opts.stateDir} is for ${saved.header.architecture}, expected ${spec.name}; use another --state-dir or drop --resume`);
+    }
+    config = resolveTrainerConfig({ ...(saved.header.config as Partial<TrainerConfig>), epochs: Math.max(opts.config.epochs, (saved.header.config as TrainerConfig).epochs) });
+    meta = saved.header.meta;
+  }
+  if (config.exitWeights.length !== spec.exits.length) {
+    throw new CoinferError('ERR_INVALID_CONFIG', `Expected ${spec.exits.length} exit weights, actually ${config.exitWeights.length}`);
+  }
+  const stepsPerEpoch = Math.floor(train.count / config.batchSize);
+  if (stepsPerEpoch < 1) throw new CoinferError('ERR_INVALID_CONFIG', `Expected at least batchSize=${config.batchSize} training images, actually ${train.count}`);
+
+  const net = buildTfBranchyNet(tf, spec, { seed: config.seed });
+  const vars = trainableVariables(net);
+  let epoch = 0;
+  let stepInEpoch = 0;
+  let globalStep = 0;
+  const history: EpochSummary[] = [];
+  if (saved) {
+    const ws = net.model.weights;
+    if (ws.length !== saved.weights.length || ws.some((w, i) => w.shape.join() !== saved.header.weights[i]!.shape.join())) {
+      net.model.dispose();
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `State in ${opts.stateDir} has different weight shapes than ${spec.name}`);
+    }
+    const ts = saved.weights.map((a, i) => tf.tensor(a, ws[i]!.shape as number[]));
+    net.model.setWeights(ts);
+    ts.forEach((t) => t.dispose());
+    epoch = saved.header.epoch;
+    stepInEpoch = saved.header.stepInEpoch;
+    globalStep = saved.header.globalStep;
+    history.push(...(saved.header.history as EpochSummary[]));
+  }
+  let lr = learningRateAt(config, epoch);
+  let optimizer = await optimizerFor(tf, lr, null, saved?.optimizer, saved?.header.optimizer);
+
+  const save = async (complete: boolean): Promise<void> => {
+    if (!opts.stateDir) return;
+    const named = await optimizer.getWeights();
+    const header: TrainStateHeader = {
+      schemaVersion: TRAIN_STATE_SCHEMA_VERSION, architecture: spec.name, config, normalization, epoch, stepInEpoch, globalStep, complete, history, meta,
+      weights: net.model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
+      optimizer: named.map((n) => ({ name: n.name, shape: n.tensor.shape })),
+    };
+    const weights = net.model.weights.map((w) => Float32Array.from(w.read().dataSync()));
+    // Float32Array.from, not a cast: Adam's iteration count is an int32 tensor.
+    const optData = named.map((n) => Float32Array.from(n.tensor.dataSync()));
+    named[0]?.tensor.dispose(); // the iteration count is a fresh scalar; the rest are Adam's own variables
+    await saveTrainState(opts.stateDir, { header, weights, optimizer: optData });
+  };
+
+  let stepsThisCall = 0;
+  const stopEarly = (): boolean => opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps;
+  while (epoch < config.epochs && !stopEarly()) {
+    const wantLr = learningRateAt(config, epoch);
+    if (wantLr !== lr) {
+      lr = wantLr;
+      optimizer = await optimizerFor(tf, lr, optimizer);
+    }
+    const order = permutation(train.count, createRng(deriveSeed(config.seed, 1, epoch)));
+    const sums = { loss: 0, exitLoss: new Float64Array(spec.exits.length), correct: new Float64Array(spec.exits.length), images: 0 };
+    const t0 = performance.now();
+    const progress = (): TrainProgress => ({
+      epoch, epochs: config.epochs, stepInEpoch, stepsPerEpoch, globalStep, learningRate: lr,
+      loss: sums.loss / Math.max(1, sums.images),
+      exits: spec.exits.map((e, k) => ({ name: e.name, loss: sums.exitLoss[k]! / Math.max(1, sums.images), accuracy: sums.correct[k]! / Math.max(1, sums.images) })),
+      imagesPerSec: sums.images / Math.max(1e-9, (performance.now() - t0) / 1000),
+    });
+    while (stepInEpoch < stepsPerEpoch && !stopEarly()) {
+      const rng = createRng(deriveSeed(config.seed, 2, epoch, stepInEpoch));
+      const idx = order.subarray(stepInEpoch * config.batchSize, (stepInEpoch + 1) * config.batchSize);
+      const batch = makeBatch(train, idx, { norm: normalization, augment: { config: config.augment, rng } });
+      const s = trainStep(tf, net, { optimizer, batch, exitWeights: config.exitWeights, dropoutSeed: rng.int(2 ** 31), varList: vars });
+      if (!Number.isFinite(s.loss)) {
+        throw new CoinferError('ERR_INVALID_CONFIG', `Training diverged at epoch ${epoch + 1} step ${stepInEpoch + 1} (loss ${s.loss}); lower --lr or check the data`);
+      }
+      sums.loss += s.loss * batch.size;
+      s.exitLoss.forEach((l, k) => (sums.exitLoss[k] = sums.exitLoss[k]! + l * batch.size));
+      s.exitCorrect.forEach((c, k) => (sums.correct[k] = sums.correct[k]! + c));
+      sums.images += batch.size;
+      stepInEpoch++;
+      globalStep++;
+      stepsThisCall++;
+      opts.onProgress?.(progress());
+      if (config.checkpointEverySteps > 0 && globalStep % config.checkpointEverySteps === 0 && stepInEpoch < stepsPerEpoch) await save(false);
+    }
+    if (stepInEpoch >= stepsPerEpoch) {
+      const summary: EpochSummary = { ...progress(), seconds: (performance.now() - t0) / 1000 };
+      history.push(summary);
+      epoch++;
+      stepInEpoch = 0;
+      opts.onEpochEnd?.(summary);
+      await save(epoch >= config.epochs);
+    } else {
+      await save(false);
+    }
+  }
+  optimizer.dispose();
+  return { net, config, history, meta, complete: epoch >= config.epochs, globalStep };
+}

@@ -1,0 +1,81 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveDqnConfig } from '../../agent/dqn-config.ts';
+import { DqnLearner } from '../../agent/dqn-learner.ts';
+import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
+import { CheckpointRegistry } from '../../checkpoints/checkpoint-registry.ts';
+import { loadTf } from '../../common/tf-backend.ts';
+import { ActionCodec } from '../../env/action-codec.ts';
+import { OBSERVATION_SIZE } from '../../env/observation.ts';
+import { resolveEnvConfig } from '../../env/replay-config.ts';
+import { alexNetSpec } from '../../runtime/model/architecture.ts';
+import { createRandomModelPackage } from '../../runtime/model/random-package.ts';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+let root: string;
+let edge: ChildProcess;
+let url: string;
+let checkpointId: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'coinfer-cli-device-'));
+  const pkg = await createRandomModelPackage({ dir: join(root, 'pkg'), spec: alexNetSpec({ channels: 1, size: 28, classes: 10 }), seed: 5, sampleCount: 4 });
+  await writeFile(join(root, 'trace.csv'), 't_s,mbps\n0,20\n30,5\n');
+  // a checkpoint with random weights for this model's actions
+  const { tf } = await loadTf();
+  const codec = new ActionCodec(pkg.manifest, resolveEnvConfig().encodings);
+  const dqnConfig = resolveDqnConfig({ hidden: [8] });
+  const learner = new DqnLearner(tf, { config: dqnConfig, observationSize: OBSERVATION_SIZE, actionCount: codec.size });
+  checkpointId = (await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: learner.onlineNet, step: 0, dqnConfig, actionLabels: codec.labels })).id;
+  learner.dispose();
+  edge = spawn('node', ['bin/coinfer.js', 'edge', '--port', '0', '--model', join(root, 'pkg'), '--profile', 'edgent-desktop', '--json'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: edge.stdout! }), 'line')) as [string];
+  url = (JSON.parse(line) as { url: string }).url;
+});
+
+afterAll(async () => {
+  if (edge && edge.exitCode === null) {
+    edge.kill('SIGTERM');
+    await once(edge, 'exit');
+  }
+  await rm(root, { recursive: true, force: true });
+});
+
+const device = (args: string[]) => run('node', ['bin/coinfer.js', 'device', '--edge', url, '--model', join(root, 'pkg'), '--trace', join(root, 'trace.csv'), '--checkpoints', join(root, 'ckpt'), '--json', ...args], { cwd: repo, timeout: 60_000 });
+
+interface Line { request?: number; label?: string; hit?: boolean; totalMs?: number; summary?: { requests: number; hitRate: number; swaps: number; saved: string[] } }
+const parse = (stdout: string): Line[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+
+describe('coinfer device', () => {
+  it('serves requests with a baseline over the spawned edge and prints JSON lines and a summary', async () => {
+    const lines = parse((await device(['--policy', 'edgent', '--requests', '3'])).stdout);
+    expect(lines).toHaveLength(4);
+    expect(lines.slice(0, 3).map((l) => l.request)).toEqual([0, 1, 2]);
+    for (const l of lines.slice(0, 3)) expect(l.totalMs).toBeGreaterThan(0);
+    expect(lines[3]!.summary!.requests).toBe(3);
+  });
+
+  it('runs a dqn checkpoint, learns online, hot-swaps weights and saves children of the loaded checkpoint', async () => {
+    const { stdout } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '6', '--learn', '--learning-starts', '2', '--batch-size', '2', '--train-every', '2', '--save-every', '3']);
+    const summary = parse(stdout).at(-1)!.summary!;
+    expect(summary.requests).toBe(6);
+    expect(summary.swaps).toBeGreaterThanOrEqual(1);
+    expect(summary.saved).toHaveLength(2);
+    const entries = await new CheckpointRegistry(join(root, 'ckpt')).list();
+    for (const id of summary.saved) expect(entries.find((e) => e.id === id)?.parentId).toBe(checkpointId);
+  });
+
+  it('refuses --learn with a baseline (ERR_INVALID_ARGUMENT, exit 2)', async () => {
+    const err = await device(['--policy', 'edgent', '--requests', '1', '--learn']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(err?.code).toBe(2);
+    expect(err?.stderr).toMatch(/ERR_INVALID_ARGUMENT/);
+  });
+});
