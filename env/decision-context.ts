@@ -13,8 +13,10 @@ export interface ActionOutcome {
   readonly totalMs: number;
   /** Device energy for this request, millijoules. */
   readonly energyMj: number;
-  /** Whether the chosen exit classifies this request's image correctly. */
+  /** Whether the answering exit classifies this request's image correctly. */
   readonly correct: boolean;
+  /** The exit that answers (1-based): the action's exit, or a local one after a fallback. */
+  readonly answeredExit: number;
 }
 
 export interface OracleView {

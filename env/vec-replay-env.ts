@@ -153,7 +153,7 @@ export class VecReplayEnv {
       oracle: {
         outcome: (a) => {
           const o = this.#simulate(lane, this.codec.encode(a), newSim());
-          return { deviceMs: o.deviceMs, uplinkMs: o.uplinkMs, edgeMs: o.edgeMs, totalMs: o.totalMs, energyMj: o.energyMj, correct: o.correct };
+          return { deviceMs: o.deviceMs, uplinkMs: o.uplinkMs, edgeMs: o.edgeMs, totalMs: o.totalMs, energyMj: o.energyMj, correct: o.correct, answeredExit: o.answeredExit };
         },
       },
     };

@@ -1,8 +1,10 @@
 /**
- * The upper bound: knows the true outcome of every action for this request
- * (`context.oracle`, given only to it). Lexicographic preference: correct and on time, then
- * on time (a wrong answer in time beats a miss under the default reward), then the better exit,
- * then lower device energy, then lower latency.
+ * The upper bound of an offloading policy: knows the true link and compute times of every
+ * action for this request (`context.oracle`, given only to it), so it never misses a deadline
+ * it could meet. It does not use which exit happens to classify this particular image
+ * correctly: that would be an oracle classifier, an upper bound no offloading decision can
+ * approach. Lexicographic preference: on time, then the more accurate answering exit (after a
+ * fallback, the local exit that answers), then lower device energy, then lower latency.
  */
 import { CoinferError } from '../common/errors.ts';
 import type { ActionOutcome, DecisionContext } from '../env/decision-context.ts';
@@ -15,7 +17,7 @@ import type { Policy } from './policy.ts';
 function better(a: ActionOutcome, sa: number, b: ActionOutcome, sb: number, deadlineMs: number): boolean {
   const keys = (o: ActionOutcome, s: number): number[] => {
     const onTime = o.totalMs <= deadlineMs ? 1 : 0;
-    return [onTime && o.correct ? 1 : 0, onTime, s, -o.energyMj, -o.totalMs];
+    return [onTime, s, -o.energyMj, -o.totalMs];
   };
   const ka = keys(a, sa), kb = keys(b, sb);
   for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! > kb[i]!;
@@ -33,7 +35,7 @@ export function createOraclePolicy(deps: { readonly manifest: ModelManifest; rea
     let best = actions[0]!, bestOut = view.outcome(best);
     for (let i = 1; i < actions.length; i++) {
       const o = view.outcome(actions[i]!);
-      if (better(o, scores[actions[i]!.exit - 1]!, bestOut, scores[best.exit - 1]!, ctx.deadlineMs)) { best = actions[i]!; bestOut = o; }
+      if (better(o, scores[o.answeredExit - 1]!, bestOut, scores[bestOut.answeredExit - 1]!, ctx.deadlineMs)) { best = actions[i]!; bestOut = o; }
     }
     return { action: best, outcome: bestOut };
   };
@@ -42,7 +44,7 @@ export function createOraclePolicy(deps: { readonly manifest: ModelManifest; rea
     decide: (_obs, ctx) => choose(ctx).action,
     explain: (_obs, ctx) => {
       const { action, outcome } = choose(ctx);
-      return `${actionLabel(deps.manifest, action)}: true ${outcome.totalMs.toFixed(1)} ms vs deadline ${ctx.deadlineMs} ms, ${outcome.correct ? 'correct' : 'wrong'}, ${outcome.energyMj.toFixed(0)} mJ`;
+      return `${actionLabel(deps.manifest, action)}: true ${outcome.totalMs.toFixed(1)} ms vs deadline ${ctx.deadlineMs} ms, answered by exit ${outcome.answeredExit}, ${outcome.energyMj.toFixed(0)} mJ`;
     },
   };
 }
