@@ -270,7 +270,8 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
       deviceMs: record.deviceMs, uplinkMs, edgeMs, totalMs: record.totalMs, bytes: record.bytes, energyMj, hit, correct,
       fallback: record.fallback, answeredExit: record.answeredExit, imageIndex: k, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
     };
-    const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: this.#exitAccuracy[typed.exit - 1]!, energyMj });
+    const acc = this.#exitAccuracy;
+    const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: acc[record.answeredExit - 1]!, accuracyRange: [Math.min(...acc), Math.max(...acc)], energyMj });
     const done = this.#stream.finishRequest(lane, {
       local: this.codec.isLocal(action), bytes: record.bytes,
       transmitMs: sent ? record.uplinkMs - record.queuedMs - rttMs : Number.NaN,

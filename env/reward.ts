@@ -4,8 +4,13 @@
  * a miss penalty otherwise. The energy-aware variant subtracts λ·E (E in joules).
  */
 export interface RewardConfig {
-  /** 'correctness': 1/0 on the request's own image; 'accuracy': the exit's test accuracy. */
-  readonly signal: 'correctness' | 'accuracy';
+  /**
+   * 'correctness': 1/0 on the request's own image; 'accuracy': the answering exit's test
+   * accuracy (the expectation of correctness: same objective, far less variance);
+   * 'normalized-accuracy': that accuracy rescaled so the worst exit scores 0 and the best 1
+   * (the exits differ by a few points of accuracy, a signal a Q-network otherwise blurs).
+   */
+  readonly signal: 'correctness' | 'accuracy' | 'normalized-accuracy';
   /** Reward when the deadline is missed (≤ 0). */
   readonly missPenalty: number;
   /** Energy weight λ per joule of device energy (0 = Edgent's objective). */
@@ -16,7 +21,9 @@ export const DEFAULT_REWARD_CONFIG: RewardConfig = { signal: 'correctness', miss
 
 export function resolveRewardConfig(p: Partial<RewardConfig> = {}): RewardConfig {
   const c = { ...DEFAULT_REWARD_CONFIG, ...p };
-  if (c.signal !== 'correctness' && c.signal !== 'accuracy') throw new RangeError(`Expected reward.signal 'correctness' or 'accuracy', actually ${String(c.signal)}`);
+  if (!['correctness', 'accuracy', 'normalized-accuracy'].includes(c.signal)) {
+    throw new RangeError(`Expected reward.signal 'correctness', 'accuracy' or 'normalized-accuracy', actually ${String(c.signal)}`);
+  }
   if (!(c.missPenalty <= 0)) throw new RangeError(`Expected reward.missPenalty <= 0, actually ${c.missPenalty}`);
   if (!(c.energyLambdaPerJ >= 0)) throw new RangeError(`Expected reward.energyLambdaPerJ >= 0, actually ${c.energyLambdaPerJ}`);
   return c;
@@ -25,13 +32,23 @@ export function resolveRewardConfig(p: Partial<RewardConfig> = {}): RewardConfig
 export interface RewardInput {
   readonly hit: boolean;
   readonly correct: boolean;
-  /** The chosen exit's accuracy in [0, 1]. */
+  /** The answering exit's accuracy in [0, 1]. */
   readonly exitAccuracy: number;
+  /** The model's least and most accurate exits' accuracies (for 'normalized-accuracy'). */
+  readonly accuracyRange: readonly [number, number];
   readonly energyMj: number;
 }
 
 /** The reward of one request. */
 export function computeReward(config: RewardConfig, r: RewardInput): number {
-  const base = r.hit ? (config.signal === 'correctness' ? (r.correct ? 1 : 0) : r.exitAccuracy) : config.missPenalty;
+  let base = config.missPenalty;
+  if (r.hit) {
+    if (config.signal === 'correctness') base = r.correct ? 1 : 0;
+    else if (config.signal === 'accuracy') base = r.exitAccuracy;
+    else {
+      const [lo, hi] = r.accuracyRange;
+      base = hi > lo ? (r.exitAccuracy - lo) / (hi - lo) : 1;
+    }
+  }
   return base - config.energyLambdaPerJ * (r.energyMj / 1000);
 }

@@ -77,6 +77,7 @@ export class VecReplayEnv {
   readonly #stream: RequestStream;
   readonly #correct: Uint8Array[]; // per exit, 0|1 per eval sample
   readonly #exitAccuracy: readonly number[];
+  readonly #accuracyRange: readonly [number, number];
   /** Per exit (0-based): the codec index of its local action. */
   readonly #localActionOfExit: Int32Array;
   /** Exits (0-based) from most to least accurate (ties: deeper first), as the runtime ranks them. */
@@ -101,6 +102,7 @@ export class VecReplayEnv {
     this.actionCount = this.codec.size;
     this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes);
     this.#exitAccuracy = exitAccuracies(opts.manifest);
+    this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     this.#localActionOfExit = Int32Array.from(opts.manifest.exits, (e) => this.codec.encode({ exit: e.index, partition: e.branchStage, encoding: 'f32' }));
     this.#exitsByAccuracy = opts.manifest.exits
       .map((e, i) => ({ i, acc: e.accuracy ?? -1 }))
@@ -255,7 +257,7 @@ export class VecReplayEnv {
       const lane = this.#lanes[i]!;
       const o = this.#simulate(lane, a, this.#sim);
       const hit = o.totalMs <= lane.deadlineMs;
-      this.rewards[i] = computeReward(this.config.reward, { hit, correct: o.correct, exitAccuracy: this.table.exitAccuracy[a]!, energyMj: o.energyMj });
+      this.rewards[i] = computeReward(this.config.reward, { hit, correct: o.correct, exitAccuracy: this.#exitAccuracy[o.answeredExit - 1]!, accuracyRange: this.#accuracyRange, energyMj: o.energyMj });
       this.lastTotalMs[i] = o.totalMs;
       this.lastHit[i] = hit ? 1 : 0;
       this.lastCorrect[i] = o.correct ? 1 : 0;

@@ -47,11 +47,13 @@ export const TRAIN_DQN_DEFAULTS: DqnConfigInput = {
 };
 
 /**
- * The training env: Edgent's objective with the exit's accuracy as the reward signal — the
- * expectation of the per-image correctness, the same objective with far less variance (the
- * evaluation still scores per-image correctness).
+ * The training env: Edgent's objective with the answering exit's accuracy, rescaled between the
+ * worst and the best exit, as the reward when the deadline is met — the expectation of the
+ * per-image correctness (far less variance), with the few points of accuracy between exits
+ * stretched to [0, 1] so the Q-network can rank them. Evaluation still scores per-image
+ * correctness.
  */
-export const TRAIN_ENV_DEFAULTS: EnvConfigInput = { reward: { signal: 'accuracy' }, split: 'train' };
+export const TRAIN_ENV_DEFAULTS: EnvConfigInput = { reward: { signal: 'normalized-accuracy' }, split: 'train' };
 
 function positiveInt(name: string) {
   return (v: string): number => {
