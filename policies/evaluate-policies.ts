@@ -43,7 +43,7 @@ function percentile(sorted: Float64Array, q: number): number {
 }
 
 /** Summarises served requests (rewardVsOracle left null; evaluatePolicies fills it). */
-export function summarizeOutcomes(policy: string, served: readonly { readonly outcome: RequestOutcome; readonly reward: number; readonly label: string }[]): PolicySummary {
+export function summarizeOutcomes(policy: string, served: readonly { readonly outcome: RequestOutcome; readonly reward: number; readonly label?: string }[]): PolicySummary {
   let correctOnTime = 0, hits = 0, latencySum = 0, energySum = 0, rewardSum = 0;
   const latencies = new Float64Array(served.length);
   const counts: Record<string, number> = {};
@@ -55,7 +55,7 @@ export function summarizeOutcomes(policy: string, served: readonly { readonly ou
     latencies[k] = lat;
     energySum += o.energyMj;
     rewardSum += reward;
-    counts[label] = (counts[label] ?? 0) + 1;
+    if (label !== undefined) counts[label] = (counts[label] ?? 0) + 1;
   });
   const n = Math.max(1, served.length);
   latencies.sort();

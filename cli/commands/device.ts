@@ -24,6 +24,7 @@ import { createRng } from '../../common/rng.ts';
 import { loadTf } from '../../common/tf-backend.ts';
 import { LiveEnv, type LiveOutcome } from '../../env/live-env.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
+import { summarizeOutcomes } from '../../policies/evaluate-policies.ts';
 import type { RequestOutcome } from '../../env/step-info.ts';
 import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
 import { loadTrace } from '../../runtime/link/trace.ts';
@@ -63,19 +64,10 @@ export interface DeviceSummary {
 }
 
 export function summarise(rows: readonly { outcome: RequestOutcome; reward: number }[], extra: { swaps: number; saved: readonly string[] }): DeviceSummary {
-  const n = rows.length;
-  const totals = rows.map((r) => r.outcome.totalMs).sort((a, b) => a - b);
-  const mean = (f: (r: { outcome: RequestOutcome; reward: number }) => number) => (n === 0 ? Number.NaN : rows.reduce((s, r) => s + f(r), 0) / n);
+  const s = summarizeOutcomes('device', rows);
   return {
-    requests: n,
-    accuracy: mean((r) => (r.outcome.hit && r.outcome.correct ? 1 : 0)),
-    hitRate: mean((r) => (r.outcome.hit ? 1 : 0)),
-    meanLatencyMs: mean((r) => r.outcome.totalMs),
-    p95LatencyMs: n === 0 ? Number.NaN : totals[Math.min(n - 1, Math.floor(0.95 * n))]!,
-    energyMjPerRequest: mean((r) => r.outcome.energyMj),
-    meanReward: mean((r) => r.reward),
-    fallbacks: rows.filter((r) => r.outcome.fallback).length,
-    ...extra,
+    requests: s.requests, accuracy: s.accuracy, hitRate: s.hitRate, meanLatencyMs: s.meanLatencyMs, p95LatencyMs: s.p95LatencyMs,
+    energyMjPerRequest: s.energyMjPerRequest, meanReward: s.meanReward, fallbacks: rows.filter((r) => r.outcome.fallback).length, ...extra,
   };
 }
 
