@@ -18,6 +18,7 @@ import { ActionCodec } from '../../env/action-codec.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import { resolveEnvConfig, type EnvConfigInput } from '../../env/replay-config.ts';
 import { ReplayEnv } from '../../env/replay-env.ts';
+import { LiveEnv } from '../../env/live-env.ts';
 import { createDqnPolicy } from '../../policies/dqn-policy.ts';
 import { evaluatePolicies } from '../../policies/evaluate-policies.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
@@ -78,9 +79,6 @@ export function registerTrain(program: Command): void {
     .option('--dqn <json>', 'DQN config overrides as JSON (see docs/dqn.md)', '{}')
     .option('--json', 'print progress and the result as JSON lines')
     .action(async (opts) => {
-      if (opts.env === 'live') {
-        throw new CoinferError('ERR_INVALID_ARGUMENT', 'Training from scratch on the live env takes real time per step; train on --env replay, then keep learning live with `coinfer device --policy dqn:latest --learn`');
-      }
       let overrides: DqnConfigInput;
       try {
         overrides = JSON.parse(opts.dqn) as DqnConfigInput;
@@ -102,10 +100,15 @@ export function registerTrain(program: Command): void {
         parentId = meta.id;
         config = resolveDqnConfig({ ...meta.dqnConfig, ...overrides });
       }
-      const env: Env<Float32Array, number, CoinferInfo> = new ReplayEnv({ manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces: setup.train, config: envConfig });
+      // The live env serves every step with real split inference (its own edge on 127.0.0.1,
+      // the trace replayed in real time): slow per step, meant for fine-tuning a replay-trained
+      // checkpoint (`--resume`) or short runs; evaluation always uses the replay test traces.
+      const env: Env<Float32Array, number, CoinferInfo> = opts.env === 'live'
+        ? await LiveEnv.create({ pkg: setup.pkg, traces: setup.train, config: envConfig })
+        : new ReplayEnv({ manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces: setup.train, config: envConfig });
       const log = (o: object) => (opts.json ? process.stdout.write(`${JSON.stringify(o)}\n`) : undefined);
       if (!opts.json) {
-        process.stderr.write(`training DQN on the replay env: ${setup.train.length} train traces, ${codec.size} actions, backend ${backend}, ${setup.computeTimes.source}\n`);
+        process.stderr.write(`training DQN on the ${opts.env} env: ${setup.train.length} train traces, ${codec.size} actions, backend ${backend}, ${setup.computeTimes.source}\n`);
       }
       const startStep = resumeFrom?.step ?? 0;
       const bar = createProgress({ total: opts.steps, format: 'train |{bar}| {value}/{total} steps | eps {eps} | reward {reward} | eval {evalReward} | {sps} steps/s | eta {eta_formatted}', quiet: !!opts.json });
@@ -133,7 +136,7 @@ export function registerTrain(program: Command): void {
         return metrics;
       };
       const result = await trainDqn(tf, {
-        env, config, steps: opts.steps, evalEvery: opts.evalEvery, progressEvery: 1000,
+        env, config, steps: opts.steps, evalEvery: opts.evalEvery, progressEvery: opts.env === 'live' ? 10 : 1000,
         ...(resumeFrom ? { resumeFrom } : {}),
         evaluate,
         onProgress: (r) => {

@@ -38,6 +38,14 @@ describe('coinfer train → eval → demo (smoke, tiny budgets)', () => {
     expect(after.at(-1)!.parentId).toBe(entries.at(-1)!.id);
   });
 
+  it('trains against the live env (real split inference, own edge on loopback)', async () => {
+    const { stdout } = await coinfer(['train', '--env', 'live', '--model', join(root, 'pkg'), '--steps', '20', '--eval-every', '20', '--eval-episodes', '1', '--out', join(root, 'ck-live'), '--json', '--dqn', '{"hidden":[8],"learningStarts":8,"batchSize":4}']);
+    const done = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(done['event']).toBe('done');
+    expect(done['step']).toBe(20);
+    expect((await new CheckpointRegistry(join(root, 'ck-live')).list()).length).toBe(1);
+  });
+
   it('evaluates the checkpoint beside the baselines on identical streams', async () => {
     const { stdout } = await coinfer(['eval', '--model', join(root, 'pkg'), '--checkpoints', join(root, 'ck'), '--policies', 'dqn:latest,edgent,edge-only,oracle', '--episodes', '2', '--json']);
     const rows = JSON.parse(stdout) as { policy: string; requests: number; accuracy: number; hitRate: number; rewardVsOracle: number | null }[];
