@@ -100,7 +100,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('The main job: edge + device on loopback over a real trace, the shipped DQN beside Edgent, plus a replay comparison and an HTML report')
-    .option('--requests <n>', 'live requests per policy', (v) => Number(v), 120)
+    .option('--requests <n>', 'live requests per policy', (v) => Number(v), 200)
     .option('--trace <file>', 'bandwidth trace CSV to replay', DEMO_TRACE)
     .option('--seed <n>', 'seed of the request stream', (v) => Number(v), 7)
     .option('--policy <spec>', 'the learned policy (dqn:<ref> in --checkpoints)', 'dqn:best')
