@@ -24,7 +24,7 @@ import { createRng } from '../../common/rng.ts';
 import { loadTf } from '../../common/tf-backend.ts';
 import { LiveEnv, type LiveOutcome } from '../../env/live-env.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
-import { summarizeOutcomes } from '../../policies/evaluate-policies.ts';
+import { summarizeOutcomes, type PolicySummary } from '../../policies/evaluate-policies.ts';
 import type { RequestOutcome } from '../../env/step-info.ts';
 import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
 import { loadTrace } from '../../runtime/link/trace.ts';
@@ -47,21 +47,14 @@ export function toTransition(o: LiveOutcome): Transition {
   return { observation: o.observation, action: o.actionIndex, reward: o.reward, nextObservation: o.nextObservation, terminated: o.terminated, truncated: o.truncated, nextActionMask: o.nextActionMask };
 }
 
-export interface DeviceSummary {
-  readonly requests: number;
-  /** Share answered correctly and on time. */
-  readonly accuracy: number;
-  readonly hitRate: number;
-  readonly meanLatencyMs: number;
-  readonly p95LatencyMs: number;
-  readonly energyMjPerRequest: number;
-  readonly meanReward: number;
+/** The run's summary: the evaluation's figures (policies/evaluate-policies.ts) plus the device's own. */
+export type DeviceSummary = Omit<PolicySummary, 'policy' | 'rewardVsOracle' | 'actionCounts'> & {
   readonly fallbacks: number;
   /** Weight swaps by the online learner (0 without --learn). */
   readonly swaps: number;
   /** Checkpoints saved (ids). */
   readonly saved: readonly string[];
-}
+};
 
 export function summarise(rows: readonly { outcome: RequestOutcome; reward: number }[], extra: { swaps: number; saved: readonly string[] }): DeviceSummary {
   const s = summarizeOutcomes('device', rows);
