@@ -1,7 +1,8 @@
 /**
  * Turns a policy spec from the command line into a Policy: a baseline name (`edgent`,
- * `device-only`, `random`, …; see policies/registry.ts) or `dqn:<ref>`, a checkpoint reference
- * (id, `latest`, `best`, `best:<metric>` or a path; see checkpoints/resolve-checkpoint.ts).
+ * `device-only`, `random`, …; see policies/registry.ts), `dqn` (the shipped policy), or
+ * `dqn:<ref>`, a checkpoint reference in the given registry (id, `latest`, `best`,
+ * `best:<metric>` or a path; see checkpoints/resolve-checkpoint.ts).
  *
  * Loading a DQN: resolveCheckpoint (checked against the env's observation size, action count
  * and action labels) → loadCheckpoint → readWeights → dispose the tf model → ActingPolicy
@@ -11,6 +12,7 @@
  * @example
  * const { policy, dqn } = await loadPolicy('dqn:best', { codec: env.codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: 'runs/checkpoints' });
  */
+import { fileURLToPath } from 'node:url';
 import { ActingPolicy } from '../agent/acting-policy.ts';
 import { readWeights, type NetworkWeights } from '../agent/q-network.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-io.ts';
@@ -24,6 +26,12 @@ import { createPolicy, type PolicyDeps } from '../policies/registry.ts';
 
 /** The prefix that marks a checkpoint spec. */
 export const DQN_PREFIX = 'dqn:';
+
+/** The shipped DQN checkpoint registry (trained with `coinfer train`, see docs/dqn.md). */
+export const SHIPPED_POLICY_ROOT = fileURLToPath(new URL('../models/dqn-policy', import.meta.url));
+
+/** The bare spec 'dqn' names the shipped policy: the best checkpoint of SHIPPED_POLICY_ROOT. */
+export const SHIPPED_POLICY_SPEC = 'dqn';
 
 export interface LoadPolicyDeps {
   /** The env's action codec: the checkpoint must have been trained with exactly these actions. */
@@ -60,6 +68,10 @@ export interface LoadedPolicy {
  *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
  */
 export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<LoadedPolicy> {
+  if (spec === SHIPPED_POLICY_SPEC) {
+    const loaded = await loadPolicy(`${DQN_PREFIX}best`, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
+    return { ...loaded, policy: { ...loaded.policy, name: SHIPPED_POLICY_SPEC } };
+  }
   if (!spec.startsWith(DQN_PREFIX)) return { policy: createPolicy(spec, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions }), dqn: null };
   const ref = spec.slice(DQN_PREFIX.length);
   if (ref === '') {

@@ -24,14 +24,13 @@ import { DEFAULT_TRACES_DIR } from '../../runtime/link/trace-catalog.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { formatSummaries } from './eval.ts';
 import { loadPolicy } from '../load-policy.ts';
+import { serveLive } from '../serve-live.ts';
+import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { createProgress } from '../progress.ts';
 import { renderDemoReport, type ReportRequest } from '../report/demo-report.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
-import type { RequestOutcome } from '../../env/step-info.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** The shipped DQN checkpoint registry (trained with `coinfer train`, see docs/dqn.md). */
-export const SHIPPED_POLICY_ROOT = join(REPO, 'models', 'dqn-policy');
 /** A held-out 3G trace with deep fades (docs/traces.md). */
 export const DEMO_TRACE = join(DEFAULT_TRACES_DIR, 'norway_hsdpa_3g', 'tram.jernbanetorget-universitetssykehuset-report.2010-11-23_1606CET.log.csv');
 
@@ -70,30 +69,14 @@ interface LiveRun {
   readonly requests: ReportRequest[];
 }
 
-/** Serves `requests` live requests with one policy on a fresh LiveEnv over the same seeded stream. */
+/** Serves `requests` live requests with one policy and shapes them for the summary and the report. */
 async function runLive(o: { policy: Policy; env: LiveEnv; trace: BandwidthTrace; requests: number; seed: number; onStep: () => void }): Promise<LiveRun> {
-  const { env, policy } = o;
-  const served: { outcome: RequestOutcome; reward: number; label: string }[] = [];
-  const requests: ReportRequest[] = [];
-  let r = await env.reset({ seed: o.seed });
-  let obs = r.observation;
-  let ctx = r.info.context;
-  const { trace } = o;
-  for (let k = 0; k < o.requests; k++) {
-    const action = env.codec.encode(policy.decide(obs, ctx));
-    const s = await env.step(action);
-    const out = s.info.outcome!;
-    served.push({ outcome: out, reward: s.reward, label: env.codec.labels[action]! });
-    requests.push({
-      traceTimeS: out.traceTimeS, traceMbps: bandwidthAt(trace, out.traceTimeS), estimateMbps: ctx.bandwidthMbps,
-      action: env.codec.labels[action]!, totalMs: out.totalMs, deadlineMs: out.deadlineMs, hit: out.hit, correct: out.correct, fallback: out.fallback,
-    });
-    o.onStep();
-    if (s.truncated || s.terminated) break;
-    obs = s.observation;
-    ctx = s.info.context;
-  }
-  return { summary: summarizeOutcomes(policy.name, served), requests };
+  const served = await serveLive(o);
+  const requests = served.map(({ outcome: out, label, estimateMbps }) => ({
+    traceTimeS: out.traceTimeS, traceMbps: bandwidthAt(o.trace, out.traceTimeS), estimateMbps,
+    action: label, totalMs: out.totalMs, deadlineMs: out.deadlineMs, hit: out.hit, correct: out.correct, fallback: out.fallback,
+  }));
+  return { summary: summarizeOutcomes(o.policy.name, served), requests };
 }
 
 export function registerDemo(program: Command): void {
@@ -103,8 +86,8 @@ export function registerDemo(program: Command): void {
     .option('--requests <n>', 'live requests per policy', (v) => Number(v), 200)
     .option('--trace <file>', 'bandwidth trace CSV to replay', DEMO_TRACE)
     .option('--seed <n>', 'seed of the request stream', (v) => Number(v), 7)
-    .option('--policy <spec>', 'the learned policy (dqn:<ref> in --checkpoints)', 'dqn:best')
-    .option('--checkpoints <dir>', 'checkpoint registry root', SHIPPED_POLICY_ROOT)
+    .option('--policy <spec>', "the learned policy: 'dqn' (shipped) or dqn:<ref> in --checkpoints", 'dqn')
+    .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
     .option('--episodes <n>', 'replay episodes per policy for the held-out comparison', (v) => Number(v), 30)
     .option('--report <file>', 'HTML report path', 'reports/demo.html')
@@ -154,7 +137,7 @@ export function registerDemo(program: Command): void {
           `model: ${setup.pkg.manifest.name} (${setup.pkg.dir}); exits' test accuracy ${setup.pkg.manifest.exits.map((e) => (e.accuracy === null ? '-' : (100 * e.accuracy).toFixed(1) + '%')).join(', ')}`,
           `live: ${opts.requests} requests per policy, real ONNX split inference, device emulating a Raspberry Pi 3b, edge process emulating Edgent's desktop, trace ${trace.source}/${trace.name}`,
           `replay: ${opts.episodes} episodes × ${resolveEnvConfig({}).scenario.episodeRequests} requests per policy over ${setup.test.length} held-out traces; ${setup.computeTimes.source}`,
-          `policy: ${opts.policy} from ${opts.checkpoints}`,
+          `policy: ${opts.policy === 'dqn' ? 'dqn (the shipped checkpoint, models/dqn-policy)' : `${opts.policy} from ${opts.checkpoints}`}`,
         ],
         live: liveRows, replay, requests: Object.fromEntries(live.map((l) => [l.summary.policy, l.requests])),
       }));

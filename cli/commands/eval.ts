@@ -9,7 +9,10 @@ import { CoinferError } from '../../common/errors.ts';
 import { ActionCodec } from '../../env/action-codec.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import { resolveEnvConfig } from '../../env/replay-config.ts';
-import { evaluatePolicies, type PolicySummary } from '../../policies/evaluate-policies.ts';
+import { evaluatePolicies, summarizeOutcomes, type PolicySummary } from '../../policies/evaluate-policies.ts';
+import { LiveEnv } from '../../env/live-env.ts';
+import { createProgress } from '../progress.ts';
+import { serveLive, type LiveServed } from '../serve-live.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
@@ -17,7 +20,7 @@ import { formatTable } from '../format-table.ts';
 import { loadPolicy } from '../load-policy.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
 
-export const DEFAULT_EVAL_POLICIES = 'dqn:latest,edgent,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
+export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
 
 /** Human rendering of the comparison. */
 export function formatSummaries(rows: readonly PolicySummary[]): string {
@@ -35,21 +38,20 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('Compare policies on identical seeded request streams over real bandwidth traces')
-    .option('--policies <list>', 'comma-separated: dqn:<checkpoint>, edgent, device-only, edge-only, neurosurgeon, branchynet, random, oracle', DEFAULT_EVAL_POLICIES)
+    .option('--policies <list>', 'comma-separated: dqn (shipped), dqn:<checkpoint>, edgent, device-only, edge-only, neurosurgeon, branchynet, random, oracle', DEFAULT_EVAL_POLICIES)
     .addOption(new Option('--env <kind>', 'environment').choices(['replay', 'live'] as const).default('replay' as const))
     .addOption(new Option('--traces <split>', 'trace split').choices(['test', 'train'] as const).default('test' as const))
     .option('--episodes <n>', 'episodes per policy', (v) => Number(v), 40)
+    .option('--episode-requests <n>', 'requests per episode', (v) => Number(v), 200)
     .option('--seed <n>', 'seed of the request streams', (v) => Number(v), 2024)
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
     .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
     .option('--json', 'print a JSON array with one object per policy')
     .action(async (opts) => {
       if (!(Number.isInteger(opts.episodes) && opts.episodes > 0)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --episodes a positive integer, actually ${opts.episodes}`);
-      if (opts.env === 'live') {
-        throw new CoinferError('ERR_INVALID_ARGUMENT', "eval --env live: use `coinfer device --policy <p> --edge ws://…` per policy (real time per request); `npm start` runs the live DQN-vs-Edgent comparison");
-      }
       const setup = await loadReplaySetup({ modelDir: opts.model });
-      const config = resolveEnvConfig({ split: opts.traces });
+      const envInput = { split: opts.traces, scenario: { episodeRequests: opts.episodeRequests } } as const;
+      const config = resolveEnvConfig(envInput);
       const codec = new ActionCodec(setup.pkg.manifest, config.encodings);
       const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, actions: codec.actions, seed: opts.seed };
       const specs = opts.policies.split(',').map((s) => s.trim()).filter(Boolean);
@@ -59,12 +61,35 @@ export function registerEval(program: Command): void {
         policies.push((await loadPolicy(spec, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
       }
       const traces = opts.traces === 'test' ? setup.test : setup.train;
-      if (!opts.json) process.stderr.write(`evaluating ${specs.length} policies × ${opts.episodes} episodes × ${config.scenario.episodeRequests} requests on ${traces.length} ${opts.traces} traces (${setup.computeTimes.source})\n`);
-      const rows = await evaluatePolicies(policies, {
-        manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces, config: { split: opts.traces },
-        episodes: opts.episodes, seed: opts.seed,
-        onPolicyDone: (s) => { if (!opts.json) process.stderr.write(`  ${s.policy}: done\n`); },
-      });
+      const say = (line: string) => { if (!opts.json) process.stderr.write(`${line}\n`); };
+      let rows: PolicySummary[];
+      if (opts.env === 'live') {
+        if (specs.includes('oracle')) throw new CoinferError('ERR_POLICY_UNKNOWN', "The oracle needs every action's true outcome, which only the replay env can give; drop it from --policies for --env live");
+        say(`serving ${specs.length} policies × ${opts.episodes} episodes × ${config.scenario.episodeRequests} live requests (real split inference, own edge on 127.0.0.1, ${traces.length} ${opts.traces} traces)`);
+        rows = [];
+        for (const policy of policies) {
+          const env = await LiveEnv.create({ pkg: setup.pkg, traces, config: envInput });
+          const bar = createProgress({ total: opts.episodes * config.scenario.episodeRequests, format: `${policy.name.padEnd(12)} |{bar}| {value}/{total} live requests`, quiet: !!opts.json });
+          const served: LiveServed[] = [];
+          let k = 0;
+          try {
+            for (let ep = 0; ep < opts.episodes; ep++) {
+              served.push(...(await serveLive({ policy, env, requests: config.scenario.episodeRequests, seed: opts.seed + ep, onStep: () => bar.update(++k) })));
+            }
+          } finally {
+            bar.stop();
+            await env.close();
+          }
+          rows.push(summarizeOutcomes(policy.name, served));
+        }
+      } else {
+        say(`evaluating ${specs.length} policies × ${opts.episodes} episodes × ${config.scenario.episodeRequests} requests on ${traces.length} ${opts.traces} traces (${setup.computeTimes.source})`);
+        rows = await evaluatePolicies(policies, {
+          manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces, config: envInput,
+          episodes: opts.episodes, seed: opts.seed,
+          onPolicyDone: (s) => say(`  ${s.policy}: done`),
+        });
+      }
       if (opts.json) process.stdout.write(`${JSON.stringify(rows.map(({ actionCounts, ...r }) => ({ ...r, actionCounts })))}\n`);
       else process.stdout.write(`${formatSummaries(rows)}\n`);
     });

@@ -58,6 +58,13 @@ describe('coinfer train → eval → demo (smoke, tiny budgets)', () => {
     expect(rows.at(-1)!.rewardVsOracle).toBe(1);
   });
 
+  it('evaluates policies on the live env with real split inference', async () => {
+    const { stdout } = await coinfer(['eval', '--env', 'live', '--model', join(root, 'pkg'), '--checkpoints', join(root, 'ck'), '--policies', 'dqn:latest,edgent', '--episodes', '1', '--episode-requests', '5', '--json']);
+    const rows = JSON.parse(stdout) as { policy: string; requests: number; rewardVsOracle: number | null }[];
+    expect(rows.map((r) => [r.policy, r.requests, r.rewardVsOracle])).toEqual([['dqn:latest', 5, null], ['edgent', 5, null]]);
+    await expect(coinfer(['eval', '--env', 'live', '--model', join(root, 'pkg'), '--policies', 'oracle', '--episodes', '1'])).rejects.toMatchObject({ stderr: expect.stringContaining('ERR_POLICY_UNKNOWN') });
+  });
+
   it('rejects an unknown policy with a clear error and a non-zero exit', async () => {
     await expect(coinfer(['eval', '--model', join(root, 'pkg'), '--policies', 'nope', '--episodes', '1'])).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('ERR_POLICY_UNKNOWN') });
   });
