@@ -19,8 +19,6 @@ export interface ActionTable {
   readonly deviceBaseMs: Float64Array;
   /** Edge compute before jitter/load, ms (0 when local). */
   readonly edgeBaseMs: Float64Array;
-  /** Exit accuracy in [0, 1] (deeper = better when the model is untrained). */
-  readonly exitAccuracy: Float64Array;
 }
 
 export function exitAccuracies(manifest: ModelManifest): number[] {
@@ -36,14 +34,11 @@ export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, ti
     bytes: new Float64Array(n),
     deviceBaseMs: new Float64Array(n),
     edgeBaseMs: new Float64Array(n),
-    exitAccuracy: new Float64Array(n),
   };
-  const acc = exitAccuracies(manifest);
   codec.actions.forEach((a, i) => {
     const plan = planExecution(manifest, a);
     const ex = manifest.exits[a.exit - 1]!;
     t.exitIndex[i] = a.exit - 1;
-    t.exitAccuracy[i] = acc[a.exit - 1]!;
     if (plan.local) {
       t.local[i] = 1;
       t.deviceBaseMs[i] = stagesMs(times.device, 0, ex.branchStage) + times.device.headMs[a.exit - 1]! + times.device.overheadMs;

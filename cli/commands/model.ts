@@ -189,10 +189,10 @@ async function runEval(o: EvalCliOptions): Promise<void> {
 
 /** Registers `coinfer model train` and `coinfer model eval`. */
 export function registerModel(program: Command): void {
-  const model = program.command('model').description('train, evaluate and package the multi-exit model');
+  const model = program.command('model').description('Train, evaluate and package the multi-exit model');
   model
     .command('train')
-    .description('train the 5-exit BranchyNet-AlexNet and write a model package')
+    .description('Train the 5-exit BranchyNet-AlexNet and write a model package')
     .addOption(new Option('--dataset <name>', 'dataset').choices(DATASET_NAMES).makeOptionMandatory())
     .requiredOption('--out <dir>', 'model package directory to write')
     .option('--data-dir <dir>', 'dataset folder (Fashion-MNIST default: /usr/share/datasets/fashion-mnist)')
@@ -210,7 +210,7 @@ export function registerModel(program: Command): void {
     .action(async (opts) => runTrain(opts));
   model
     .command('eval')
-    .description("evaluate every exit of a model package with onnxruntime-node")
+    .description("Evaluate every exit of a model package with onnxruntime-node")
     .requiredOption('--model <dir>', 'model package directory')
     .addOption(new Option('--dataset <name>', "dataset (default: the package's)").choices(DATASET_NAMES))
     .option('--data-dir <dir>', 'dataset folder')

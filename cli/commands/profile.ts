@@ -95,7 +95,7 @@ async function runProfile(o: ProfileCliOptions): Promise<void> {
 export function registerProfile(program: Command): void {
   program
     .command('profile')
-    .description("measure every layer, stage, exit head and model loading with onnxruntime-node, fit Edgent's regressions, store and print them")
+    .description("Measure every layer, stage, exit head and model loading with onnxruntime-node, fit Edgent's regressions, store and print them")
     .option('--model <dir>', `model package directory (default ${DEFAULT_MODEL_DIR})`)
     .addOption(new Option('--side <side>', 'which role the measurements describe').choices(['device', 'edge']).makeOptionMandatory())
     .addOption(new Option('--profile <name>', 'native, or a published profile to emulate (time = max(real, prediction))').choices(PROFILE_CHOICES).default('native'))
