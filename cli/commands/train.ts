@@ -77,6 +77,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-every <n>', 'steps between evaluations (each saves a checkpoint)', positiveInt('eval-every'), 25_000)
     .option('--eval-episodes <n>', 'test-trace episodes per evaluation', positiveInt('eval-episodes'), 12)
     .option('--dqn <json>', 'DQN config overrides as JSON (see docs/dqn.md)', '{}')
+    .option('--energy-lambda <perJ>', 'energy-aware reward: subtract this much per joule of device energy (0 = Edgent\'s objective)', (v) => Number(v), 0)
     .option('--json', 'print progress and the result as JSON lines')
     .action(async (opts) => {
       let overrides: DqnConfigInput;
@@ -87,7 +88,7 @@ export function registerTrain(program: Command): void {
       }
       const { tf, backend } = await loadTf();
       const setup = await loadReplaySetup({ modelDir: opts.model });
-      const envConfig = resolveEnvConfig(TRAIN_ENV_DEFAULTS);
+      const envConfig = resolveEnvConfig({ ...TRAIN_ENV_DEFAULTS, reward: { ...TRAIN_ENV_DEFAULTS.reward, energyLambdaPerJ: opts.energyLambda } });
       const codec = new ActionCodec(setup.pkg.manifest, envConfig.encodings);
       let resumeFrom: { weights: ReturnType<typeof readWeights>; step: number } | undefined;
       let parentId: string | null = null;
