@@ -3,16 +3,24 @@
  * indices. Acting runs a plain-JS forward pass on its own weight copy (agent/acting-policy.ts),
  * so the weights can be hot-swapped by an online learner without pausing decisions.
  */
-import type { ActingPolicy } from '../agent/acting-policy.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
 import type { Action } from '../runtime/action.ts';
 import type { Policy } from './policy.ts';
 
+/**
+ * What the policy needs of a Q-network: greedy masked decisions and the Q-values (satisfied by
+ * agent/acting-policy.ts's ActingPolicy; declared here so policies/ does not depend on agent/).
+ */
+export interface QActor {
+  decide(observation: Float32Array, mask: Uint8Array): number;
+  qValues(observation: Float32Array): Float32Array;
+}
+
 export interface DqnPolicyOptions {
   /** Report name, e.g. 'dqn:latest'. */
   readonly name: string;
-  readonly acting: ActingPolicy;
+  readonly acting: QActor;
   readonly codec: ActionCodec;
 }
 
