@@ -7,11 +7,9 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { resolveDqnConfig, type DqnConfigInput } from '../../agent/dqn-config.ts';
 import { ActingPolicy } from '../../agent/acting-policy.ts';
-import { readWeights } from '../../agent/q-network.ts';
+import type { NetworkWeights } from '../../agent/q-network.ts';
 import { trainDqn, type Metrics } from '../../agent/train-loop.ts';
-import { loadCheckpoint } from '../../checkpoints/checkpoint-io.ts';
 import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
-import { resolveCheckpoint } from '../../checkpoints/resolve-checkpoint.ts';
 import { CoinferError } from '../../common/errors.ts';
 import { loadTf } from '../../common/tf-backend.ts';
 import { ActionCodec } from '../../env/action-codec.ts';
@@ -25,6 +23,7 @@ import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { createProgress } from '../progress.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
+import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
 import type { Env } from '../../env/env.ts';
 import type { CoinferInfo } from '../../env/step-info.ts';
 
@@ -90,14 +89,14 @@ export function registerTrain(program: Command): void {
       const setup = await loadReplaySetup({ modelDir: opts.model });
       const envConfig = resolveEnvConfig({ ...TRAIN_ENV_DEFAULTS, reward: { ...TRAIN_ENV_DEFAULTS.reward, energyLambdaPerJ: opts.energyLambda } });
       const codec = new ActionCodec(setup.pkg.manifest, envConfig.encodings);
-      let resumeFrom: { weights: ReturnType<typeof readWeights>; step: number } | undefined;
+      let resumeFrom: { weights: NetworkWeights; step: number } | undefined;
       let parentId: string | null = null;
       let config = resolveDqnConfig({ ...TRAIN_DQN_DEFAULTS, seed: opts.seed, ...overrides });
       if (opts.resume) {
-        const resolved = await resolveCheckpoint(opts.out, opts.resume, { expect: { observationSize: OBSERVATION_SIZE, actionCount: codec.size, actionLabels: codec.labels } });
-        const { meta, model } = await loadCheckpoint(tf, resolved.dir, { observationSize: OBSERVATION_SIZE, actionCount: codec.size, actionLabels: codec.labels });
-        resumeFrom = { weights: readWeights(model), step: meta.step };
-        model.dispose();
+        const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, actions: codec.actions };
+        const { dqn } = await loadPolicy(`${DQN_PREFIX}${opts.resume}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.out, tf });
+        const { meta } = dqn!.checkpoint;
+        resumeFrom = { weights: dqn!.weights, step: meta.step };
         parentId = meta.id;
         config = resolveDqnConfig({ ...meta.dqnConfig, ...overrides });
       }
@@ -115,7 +114,7 @@ export function registerTrain(program: Command): void {
       const bar = createProgress({ total: opts.steps, format: 'train |{bar}| {value}/{total} steps | eps {eps} | reward {reward} | eval {evalReward} | {sps} steps/s | eta {eta_formatted}', quiet: !!opts.json });
       let lastEvalReward = '-';
       const saved: { id: string; step: number; metrics: Metrics }[] = [];
-      const evaluate = async (learner: { getWeights(): ReturnType<typeof readWeights>; onlineNet: import('@tensorflow/tfjs').LayersModel }, step: number): Promise<Metrics> => {
+      const evaluate = async (learner: { getWeights(): NetworkWeights; onlineNet: import('@tensorflow/tfjs').LayersModel }, step: number): Promise<Metrics> => {
         const policy = createDqnPolicy({ name: 'dqn', acting: new ActingPolicy(learner.getWeights()), codec });
         const [s] = await evaluatePolicies([policy], {
           manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces: setup.test,
