@@ -22,31 +22,8 @@ import { planMeasurements, type ComputeItem } from './measurement-plan.ts';
 import type { LayerMeasurement, MachineInfo, MeasuredItem, MeasurementSettings, PathMeasurement, ProfileMeasurements, ProfileSide } from './profile-measurements.ts';
 import { summarizeSamples } from './sample-stats.ts';
 
-/** Repetition counts and session settings of a profiling run. */
-export interface ProfilerConfig {
-  /** Timed runs per compute sub-model, integer ≥ 2 (split into fit/held-out halves later). */
-  readonly reps: number;
-  /** Untimed runs before them, integer ≥ 0 (first runs allocate and are slow). */
-  readonly warmup: number;
-  /** Timed session creations per loading sub-model, integer ≥ 2. */
-  readonly loadReps: number;
-  /** ORT intra-op threads, integer in [1, 64] (1: see FEASIBILITY Q3 on two shared cores). */
-  readonly intraOpThreads: number;
-  /**
-   * Rounds the repetitions are interleaved in, integer ≥ 1 (capped at reps): each round runs
-   * every sub-model reps/rounds times, so machine-wide slow phases spread over all items.
-   */
-  readonly rounds: number;
-  /** Seed of the random input tensors. */
-  readonly seed: number;
-  /**
-   * How long the whole model runs before anything is timed, ms (≥ 0). Without it the first
-   * sub-model measured in a process came out ~2–3× slower than the same layer inside its
-   * stage (first-use allocations, thread-pool start, CPU frequency ramp-up), beyond what the
-   * per-item warm-up fixed.
-   */
-  readonly processWarmupMs: number;
-}
+/** Repetition counts and session settings of a profiling run (stored with every record). */
+export type ProfilerConfig = MeasurementSettings;
 
 /** Sized to finish in well under a minute on the 2-core development machine. */
 export const DEFAULT_PROFILER_CONFIG: ProfilerConfig = { reps: 200, warmup: 20, loadReps: 10, intraOpThreads: 1, rounds: 10, seed: 0, processWarmupMs: 500 };
