@@ -32,15 +32,9 @@ import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-p
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
 import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
+import { intArg, nonNegativeArg, numberArg } from '../option-parsers.ts';
 
-const num = (name: string, ok: (n: number) => boolean, expected: string) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !ok(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} ${expected}, actually '${v}'`);
-  return n;
-};
-const int = (name: string, min: number) => num(name, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`);
-const nonNeg = (name: string) => num(name, (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
-const unit = (name: string) => num(name, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
+const unit = (name: string) => numberArg(name, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
 
 /** The transition the online learner records for one served request. */
 export function toTransition(o: LiveOutcome): Transition {
@@ -78,19 +72,19 @@ export function registerDevice(program: Command): void {
     .requiredOption('--edge <url>', 'the edge, ws://host:port (start one with `coinfer edge --profile edgent-desktop`)')
     .requiredOption('--policy <spec>', 'dqn:<id|latest|best|path>, or a baseline: edgent, device-only, edge-only, neurosurgeon, branchynet, random')
     .requiredOption('--trace <file>', 'bandwidth trace CSV (t_s,mbps) the uplink replays')
-    .option('--offset-s <s>', 'start time in the trace, s', nonNeg('--offset-s'), 0)
-    .option('--requests <n>', 'requests to serve', int('--requests', 1), 100)
-    .option('--seed <n>', 'seed of the request stream (deadlines, images, loads)', int('--seed', 0), 1)
+    .option('--offset-s <s>', 'start time in the trace, s', nonNegativeArg('--offset-s'), 0)
+    .option('--requests <n>', 'requests to serve', intArg('--requests', 1), 100)
+    .option('--seed <n>', 'seed of the request stream (deadlines, images, loads)', intArg('--seed', 0), 1)
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
     .option('--checkpoints <dir>', 'checkpoint registry root', DEFAULT_CHECKPOINT_ROOT)
     .addOption(new Option('--device-profile <name>', 'device compute profile (edgent-rpi3b is emulated)').choices(DEVICE_COMPUTE_PROFILES).default('edgent-rpi3b' as const))
     .option('--token <secret>', 'bearer token for the edge (default: $COINFER_TOKEN)')
     .option('--learn', 'learn online from the served requests and hot-swap the weights (dqn policies)')
-    .option('--train-every <n>', 'with --learn: requests between train rounds', int('--train-every', 1), 4)
-    .option('--learning-starts <n>', "with --learn: requests before the first train round (default: the checkpoint's, at most 32)", int('--learning-starts', 0))
-    .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", int('--batch-size', 1))
+    .option('--train-every <n>', 'with --learn: requests between train rounds', intArg('--train-every', 1), 4)
+    .option('--learning-starts <n>', "with --learn: requests before the first train round (default: the checkpoint's, at most 32)", intArg('--learning-starts', 0))
+    .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", intArg('--batch-size', 1))
     .option('--epsilon <e>', 'with --learn: share of requests served by a random valid action (exploration)', unit('--epsilon'), 0)
-    .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', int('--save-every', 1))
+    .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', intArg('--save-every', 1))
     .option('--json', 'print one JSON object per request (JSON lines), then {"summary": …}')
     .action(async (opts) => {
       if (opts.saveEvery !== undefined && !opts.learn) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-every with --learn: without learning the weights never change');

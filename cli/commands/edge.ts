@@ -7,17 +7,12 @@
  * it out of `ps` listings), else there is none.
  */
 import { Command, Option } from '@commander-js/extra-typings';
-import { CoinferError } from '../../common/errors.ts';
 import { EDGE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
 import { DEFAULT_EDGE_SERVER_CONFIG } from '../../runtime/edge/edge-server-config.ts';
 import { startEdgeServer, type EdgeServerStats } from '../../runtime/edge/edge-server.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
+import { intArg } from '../option-parsers.ts';
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} an integer >= ${min}, actually '${v}'`);
-  return n;
-};
 
 /** Resolves on the first SIGINT or SIGTERM, with the signal's name. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -41,13 +36,13 @@ export function registerEdge(program: Command): void {
   program
     .command('edge')
     .description('Serve the edge side of split execution over WebSocket (until SIGINT/SIGTERM)')
-    .requiredOption('--port <n>', 'TCP port (0 = any free port, printed at start)', int('--port', 0))
+    .requiredOption('--port <n>', 'TCP port (0 = any free port, printed at start)', intArg('--port', 0))
     .option('--host <addr>', 'interface to bind', DEFAULT_EDGE_SERVER_CONFIG.host)
     .option('--token <secret>', 'require devices to send this bearer token (default: $COINFER_TOKEN, else none)')
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
     .addOption(new Option('--profile <name>', 'edge compute profile (edgent-desktop is emulated)').choices(EDGE_COMPUTE_PROFILES).default('native' as const))
-    .option('--max-frame-bytes <n>', 'largest request frame accepted', int('--max-frame-bytes', 64), DEFAULT_EDGE_SERVER_CONFIG.maxFrameBytes)
-    .option('--max-in-flight <n>', 'requests one connection may have in flight', int('--max-in-flight', 1), DEFAULT_EDGE_SERVER_CONFIG.maxInFlight)
+    .option('--max-frame-bytes <n>', 'largest request frame accepted', intArg('--max-frame-bytes', 64), DEFAULT_EDGE_SERVER_CONFIG.maxFrameBytes)
+    .option('--max-in-flight <n>', 'requests one connection may have in flight', intArg('--max-in-flight', 1), DEFAULT_EDGE_SERVER_CONFIG.maxInFlight)
     .option('--json', 'print JSON lines (a "listening" event, then a "closed" event with the counters)')
     .action(async (opts) => {
       const pkg = await loadModelPackage(opts.model);

@@ -9,7 +9,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { CoinferError } from '../../common/errors.ts';
 import { ActionCodec } from '../../env/action-codec.ts';
 import { calibrate, type CalibrationReport } from '../../env/calibrate.ts';
 import { loadSplitTraces } from '../../env/load-traces.ts';
@@ -22,12 +21,8 @@ import { loadPolicy } from '../load-policy.ts';
 import { createProgress } from '../progress.ts';
 import { CALIBRATION_FILE, type ReplayCalibration } from '../replay-setup.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
+import { intArg } from '../option-parsers.ts';
 
-const int = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} an integer >= ${min}, actually '${v}'`);
-  return n;
-};
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '-');
 
@@ -60,13 +55,13 @@ export function registerEnv(program: Command): void {
     .command('calibrate')
     .description('Run one seeded scenario through the live and the replay env with the same actions and report the gaps')
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
-    .option('--requests <n>', 'requests compared', int('--requests', 1), 300)
-    .option('--seed <n>', 'scenario seed', int('--seed', 0), 1)
+    .option('--requests <n>', 'requests compared', intArg('--requests', 1), 300)
+    .option('--seed <n>', 'scenario seed', intArg('--seed', 0), 1)
     .option('--policy <spec>', "who picks the actions (on the replay's context): random (every action), edgent, device-only, …, or dqn:<checkpoint>", 'random')
     .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
     .addOption(new Option('--device-profile <name>', 'emulated device profile (the replay uses its regression)').choices(['edgent-rpi3b'] as const).default('edgent-rpi3b' as const))
     .addOption(new Option('--traces <split>', 'trace split the scenario draws from').choices(['test', 'train'] as const).default('test' as const))
-    .option('--warmup <n>', 'warm-up requests measuring overhead and jitter', int('--warmup', 2), 30)
+    .option('--warmup <n>', 'warm-up requests measuring overhead and jitter', intArg('--warmup', 2), 30)
     .option('--edge <url>', 'use a running edge (it must run the edgent-desktop profile); default: start one in this process')
     .option('--save', `write the measured overhead and jitter to <model>/${CALIBRATION_FILE}`)
     .option('--json', 'print one JSON document')

@@ -19,6 +19,7 @@ import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { formatTable } from '../format-table.ts';
 import { loadPolicy } from '../load-policy.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
+import { intArg } from '../option-parsers.ts';
 
 export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
 
@@ -41,14 +42,13 @@ export function registerEval(program: Command): void {
     .option('--policies <list>', 'comma-separated: dqn (shipped), dqn:<checkpoint>, edgent, device-only, edge-only, neurosurgeon, branchynet, random, oracle', DEFAULT_EVAL_POLICIES)
     .addOption(new Option('--env <kind>', 'environment').choices(['replay', 'live'] as const).default('replay' as const))
     .addOption(new Option('--traces <split>', 'trace split').choices(['test', 'train'] as const).default('test' as const))
-    .option('--episodes <n>', 'episodes per policy', (v) => Number(v), 40)
-    .option('--episode-requests <n>', 'requests per episode', (v) => Number(v), 200)
-    .option('--seed <n>', 'seed of the request streams', (v) => Number(v), 2024)
+    .option('--episodes <n>', 'episodes per policy', intArg('--episodes', 1), 40)
+    .option('--episode-requests <n>', 'requests per episode', intArg('--episode-requests', 1), 200)
+    .option('--seed <n>', 'seed of the request streams', intArg('--seed'), 2024)
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
     .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
     .option('--json', 'print a JSON array with one object per policy')
     .action(async (opts) => {
-      if (!(Number.isInteger(opts.episodes) && opts.episodes > 0)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --episodes a positive integer, actually ${opts.episodes}`);
       const setup = await loadReplaySetup({ modelDir: opts.model });
       const envInput = { split: opts.traces, scenario: { episodeRequests: opts.episodeRequests } } as const;
       const config = resolveEnvConfig(envInput);

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join, resolve, basename } from 'node:path';
 import cliProgress from 'cli-progress';
-import { CoinferError } from '../../common/errors.ts';
 import { loadTf, type BackendPreference } from '../../common/tf-backend.ts';
 import { alexNetSpec } from '../../runtime/model/architecture.ts';
 import { channelStats, takeFirst, DATASET_NAMES } from '../../runtime/data/dataset.ts';
@@ -16,17 +15,8 @@ import { loadDataset, parseDatasetName } from '../../runtime/data/load-dataset.t
 import { registerWasmConvGradKernels } from '../../runtime/training/wasm-conv-grad.ts';
 import { resolveTrainerConfig, trainBranchyNet, type TrainProgress, type TrainerConfig } from '../../runtime/training/trainer.ts';
 import type { Normalization } from '../../runtime/training/batches.ts';
+import { finiteArg, intArg } from '../option-parsers.ts';
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} an integer, actually '${v}'`);
-  return n;
-};
-const num = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} a number, actually '${v}'`);
-  return n;
-};
 
 /** The command line as typed, for provenance (arguments with spaces are quoted). */
 function commandLine(argv: readonly string[]): string {
@@ -196,15 +186,15 @@ export function registerModel(program: Command): void {
     .addOption(new Option('--dataset <name>', 'dataset').choices(DATASET_NAMES).makeOptionMandatory())
     .requiredOption('--out <dir>', 'model package directory to write')
     .option('--data-dir <dir>', 'dataset folder (Fashion-MNIST default: /usr/share/datasets/fashion-mnist)')
-    .option('--epochs <n>', 'epochs (default 4)', int('--epochs'))
-    .option('--batch <n>', 'batch size (default 64)', int('--batch'))
-    .option('--lr <x>', "Adam's base learning rate (default 1e-3, cosine-decayed per epoch)", num('--lr'))
-    .option('--seed <n>', 'seed of init, shuffling, augmentation and dropout (default 1)', int('--seed'))
+    .option('--epochs <n>', 'epochs (default 4)', intArg('--epochs'))
+    .option('--batch <n>', 'batch size (default 64)', intArg('--batch'))
+    .option('--lr <x>', "Adam's base learning rate (default 1e-3, cosine-decayed per epoch)", finiteArg('--lr'))
+    .option('--seed <n>', 'seed of init, shuffling, augmentation and dropout (default 1)', intArg('--seed'))
     .option('--resume', 'continue from the saved training state')
     .option('--state-dir <dir>', 'where the resumable training state lives (default .coinfer/train-state/<out>-<hash>)')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
-    .option('--limit <n>', 'train on the first N training images only (smoke tests)', int('--limit'))
-    .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', int('--eval-limit'))
+    .option('--limit <n>', 'train on the first N training images only (smoke tests)', intArg('--limit'))
+    .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', intArg('--eval-limit'))
     .option('--no-augment', 'disable random flips (and shifts for CIFAR-10)')
     .option('--json', 'print one JSON document')
     .action(async (opts) => runTrain(opts));
@@ -214,7 +204,7 @@ export function registerModel(program: Command): void {
     .requiredOption('--model <dir>', 'model package directory')
     .addOption(new Option('--dataset <name>', "dataset (default: the package's)").choices(DATASET_NAMES))
     .option('--data-dir <dir>', 'dataset folder')
-    .option('--limit <n>', 'evaluate the first N test images only', int('--limit'))
+    .option('--limit <n>', 'evaluate the first N test images only', intArg('--limit'))
     .option('--json', 'print one JSON document')
     .action(async (opts) => runEval(opts));
 }

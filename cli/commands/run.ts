@@ -14,16 +14,10 @@ import { LinkShaper } from '../../runtime/link/link-shaper.ts';
 import { loadTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { loadSamples } from '../../runtime/model/samples.ts';
+import { intArg, nonNegativeArg, numberArg } from '../option-parsers.ts';
 
-const num = (name: string, ok: (n: number) => boolean, expected: string) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !ok(n)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${name} ${expected}, actually '${v}'`);
-  return n;
-};
-const nonNegInt = (name: string) => num(name, (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0');
-const nonNeg = (name: string) => num(name, (n) => Number.isFinite(n) && n >= 0, 'a number >= 0');
-const positive = (name: string) => num(name, (n) => Number.isFinite(n) && n > 0, 'a number > 0');
-const positiveInt = (name: string) => num(name, (n) => Number.isInteger(n) && n > 0, 'an integer >= 1');
+const positiveArg = (name: string) => numberArg(name, (n) => Number.isFinite(n) && n > 0, 'a number > 0');
+
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -57,18 +51,18 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('Run requests with one (exit, partition, encoding) action from this device through a shaped link to an edge')
     .option('--edge <url>', 'the edge, ws://host:port (omit: no edge, offloaded actions fall back locally)')
-    .requiredOption('--exit <n>', '1-based exit', positiveInt('--exit'))
-    .requiredOption('--partition <k>', 'backbone stages run on the device (0 = send the raw image)', nonNegInt('--partition'))
+    .requiredOption('--exit <n>', '1-based exit', intArg('--exit', 1))
+    .requiredOption('--partition <k>', 'backbone stages run on the device (0 = send the raw image)', intArg('--partition', 0))
     .addOption(new Option('--encoding <enc>', 'wire encoding of the crossing tensor (uint8 is implied at partition 0)').choices(ENCODINGS.filter((e) => e !== 'uint8') as Exclude<Encoding, 'uint8'>[]).default('f32' as const))
     .option('--trace <file>', 'bandwidth trace CSV (t_s,mbps) shaping the uplink (omit: unshaped)')
-    .option('--offset-s <s>', 'start offset in the trace, s', nonNeg('--offset-s'), 0)
-    .option('--delay-ms <ms>', 'one-way propagation delay added to each transfer, ms', nonNeg('--delay-ms'), 0)
-    .option('--time-scale <x>', 'trace seconds per wall second', positive('--time-scale'), 1)
-    .requiredOption('--requests <n>', 'number of requests (sample images are reused round-robin)', positiveInt('--requests'))
-    .requiredOption('--deadline-ms <ms>', 'deadline of each request, ms', positive('--deadline-ms'))
+    .option('--offset-s <s>', 'start offset in the trace, s', nonNegativeArg('--offset-s'), 0)
+    .option('--delay-ms <ms>', 'one-way propagation delay added to each transfer, ms', nonNegativeArg('--delay-ms'), 0)
+    .option('--time-scale <x>', 'trace seconds per wall second', positiveArg('--time-scale'), 1)
+    .requiredOption('--requests <n>', 'number of requests (sample images are reused round-robin)', intArg('--requests', 1))
+    .requiredOption('--deadline-ms <ms>', 'deadline of each request, ms', positiveArg('--deadline-ms'))
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
     .addOption(new Option('--device-profile <name>', 'device compute profile (edgent-rpi3b is emulated)').choices(DEVICE_COMPUTE_PROFILES).default('native' as const))
-    .option('--device-load <cores>', 'background CPU load on the device, busy cores', nonNeg('--device-load'), 0)
+    .option('--device-load <cores>', 'background CPU load on the device, busy cores', nonNegativeArg('--device-load'), 0)
     .option('--token <secret>', 'bearer token for the edge (default: $COINFER_TOKEN)')
     .option('--zero-mask', 'send all-zero WebSocket masks (loopback or trusted LAN only)')
     .option('--json', 'print one JSON object per request (JSON lines)')

@@ -26,6 +26,7 @@ import { loadReplaySetup } from '../replay-setup.ts';
 import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
 import type { Env } from '../../env/env.ts';
 import type { CoinferInfo } from '../../env/step-info.ts';
+import { intArg, nonNegativeArg } from '../option-parsers.ts';
 
 /**
  * DQN settings for this problem (docs/dqn.md): an action barely changes what comes next (the
@@ -55,28 +56,20 @@ export const TRAIN_DQN_DEFAULTS: DqnConfigInput = {
  */
 export const TRAIN_ENV_DEFAULTS: EnvConfigInput = { reward: { signal: 'normalized-accuracy' }, split: 'train' };
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --${name} a positive integer, actually '${v}'`);
-    return n;
-  };
-}
-
 export function registerTrain(program: Command): void {
   program
     .command('train')
     .description('Train the DQN agent against the replay env (or the live env) with periodic evaluation on held-out traces')
     .addOption(new Option('--env <kind>', 'environment to train against').choices(['replay', 'live'] as const).default('replay' as const))
-    .option('--steps <n>', 'environment steps to take', positiveInt('steps'), 150_000)
-    .option('--seed <n>', 'seed of the env, the network and exploration', (v) => Number(v), 1)
+    .option('--steps <n>', 'environment steps to take', intArg('--steps', 1), 150_000)
+    .option('--seed <n>', 'seed of the env, the network and exploration', intArg('--seed'), 1)
     .option('--out <dir>', 'checkpoint registry root', DEFAULT_CHECKPOINT_ROOT)
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
     .option('--resume <ref>', 'continue from a checkpoint (id, latest, best or a path)')
-    .option('--eval-every <n>', 'steps between evaluations (each saves a checkpoint)', positiveInt('eval-every'), 25_000)
-    .option('--eval-episodes <n>', 'test-trace episodes per evaluation', positiveInt('eval-episodes'), 12)
+    .option('--eval-every <n>', 'steps between evaluations (each saves a checkpoint)', intArg('--eval-every', 1), 25_000)
+    .option('--eval-episodes <n>', 'test-trace episodes per evaluation', intArg('--eval-episodes', 1), 12)
     .option('--dqn <json>', 'DQN config overrides as JSON (see docs/dqn.md)', '{}')
-    .option('--energy-lambda <perJ>', 'energy-aware reward: subtract this much per joule of device energy (0 = Edgent\'s objective)', (v) => Number(v), 0)
+    .option('--energy-lambda <perJ>', 'energy-aware reward: subtract this much per joule of device energy (0 = Edgent\'s objective)', nonNegativeArg('--energy-lambda'), 0)
     .option('--json', 'print progress and the result as JSON lines')
     .action(async (opts) => {
       let overrides: DqnConfigInput;
