@@ -26,14 +26,6 @@ export interface ComputeTimes {
   readonly source: string;
 }
 
-/** Jitter from repeated measurements: each sample divided by the median. */
-export function jitterFromSamples(samplesMs: readonly number[]): Float64Array {
-  if (samplesMs.length === 0) return Float64Array.of(1);
-  const sorted = [...samplesMs].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)]!;
-  return Float64Array.from(samplesMs, (s) => (median > 0 ? s / median : 1));
-}
-
 /** Per-stage and per-head times predicted by a regression profile (no jitter). */
 export function sideTimesFromRegression(manifest: ModelManifest, profile: LayerRegressionProfile, jitter?: Float64Array, overheadMs = 0): SideTimes {
   return {

@@ -24,6 +24,7 @@ import { EdgeClient } from '../runtime/device/edge-client.ts';
 import { realClock } from '../runtime/link/clock.ts';
 import type { ModelPackage } from '../runtime/model/model-package.ts';
 import { encodeRequest } from '../runtime/wire/protocol.ts';
+import { rankMedian } from '../common/rank-quantile.ts';
 
 export interface EdgeLoadOptions {
   readonly pkg: ModelPackage;
@@ -60,7 +61,6 @@ interface SimDevice {
   inFlight: number;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export class EdgeLoad {
   readonly #devices: readonly SimDevice[];
@@ -129,7 +129,7 @@ export class EdgeLoad {
       if (reply.status !== 'OK') throw new CoinferError('ERR_EDGE_UNAVAILABLE', `The edge answered a timing request with ${reply.status} (${reply.message})`);
       ms.push(reply.computeMs);
     }
-    return Math.max(0.05, median(ms));
+    return Math.max(0.05, rankMedian(ms));
   }
 
   /** A request frame for device `d`, with its next request id. */

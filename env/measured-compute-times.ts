@@ -30,6 +30,7 @@ import type { LayerRegressionProfile } from '../runtime/profile/layer-regression
 import type { ActionCodec } from './action-codec.ts';
 import { buildActionTable } from './action-table.ts';
 import { sideTimesFromRegression, type ComputeTimes } from './compute-times.ts';
+import { rankMedian } from '../common/rank-quantile.ts';
 
 export interface MeasureComputeTimesOptions {
   /** The live device runtime (connected to its edge; its load is set to 0 for the run). */
@@ -65,7 +66,8 @@ export interface MeasuredComputeTimes {
   readonly requests: number;
 }
 
-const median = (xs: readonly number[]): number => (xs.length === 0 ? 0 : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
+/** Median by nearest rank; 0 when there is nothing to take it of. */
+const median = (xs: readonly number[]): number => (xs.length === 0 ? 0 : rankMedian(xs));
 
 /**
  * Overhead and jitter from (measured, predicted) pairs.

@@ -6,6 +6,7 @@
 import type { RequestOutcome } from '../env/step-info.ts';
 import { VecReplayEnv, type VecReplayEnvOptions } from '../env/vec-replay-env.ts';
 import type { Policy } from './policy.ts';
+import { rankQuantile } from '../common/rank-quantile.ts';
 
 export interface PolicySummary {
   readonly policy: string;
@@ -37,11 +38,6 @@ export interface EvaluateOptions extends Omit<VecReplayEnvOptions, 'numEnvs'> {
   readonly onOutcome?: (policy: string, o: RequestOutcome) => void;
 }
 
-function percentile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
 /** Summarises served requests (rewardVsOracle left null; evaluatePolicies fills it). */
 export function summarizeOutcomes(policy: string, served: readonly { readonly outcome: RequestOutcome; readonly reward: number; readonly label?: string }[]): PolicySummary {
   let correctOnTime = 0, hits = 0, latencySum = 0, energySum = 0, rewardSum = 0;
@@ -61,7 +57,7 @@ export function summarizeOutcomes(policy: string, served: readonly { readonly ou
   latencies.sort();
   return {
     policy, requests: served.length, accuracy: correctOnTime / n, hitRate: hits / n,
-    meanLatencyMs: latencySum / n, p95LatencyMs: percentile(latencies, 0.95),
+    meanLatencyMs: latencySum / n, p95LatencyMs: rankQuantile(latencies, 0.95),
     energyMjPerRequest: energySum / n, meanReward: rewardSum / n, rewardVsOracle: null, actionCounts: counts,
   };
 }

@@ -15,13 +15,10 @@ import { loadTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { loadSamples } from '../../runtime/model/samples.ts';
 import { intArg, nonNegativeArg, numberArg } from '../option-parsers.ts';
+import { rankQuantile } from '../../common/rank-quantile.ts';
 
 const positiveArg = (name: string) => numberArg(name, (n) => Number.isFinite(n) && n > 0, 'a number > 0');
 
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 const f1 = (x: number): string => x.toFixed(1).padStart(7);
 
@@ -42,7 +39,7 @@ function printSummary(records: readonly RequestRecord[], emulated: boolean): voi
   const correct = labelled.filter((r) => r.correct).length;
   process.stdout.write(`\n${n} requests: deadline hit ${hits}/${n} (${((100 * hits) / n).toFixed(1)} %), fallbacks ${fallbacks}`);
   process.stdout.write(labelled.length > 0 ? `, accuracy ${((100 * correct) / labelled.length).toFixed(1)} %\n` : '\n');
-  process.stdout.write(`total ms: median ${quantile(totals, 0.5).toFixed(2)}, p95 ${quantile(totals, 0.95).toFixed(2)}, p99 ${quantile(totals, 0.99).toFixed(2)}\n`);
+  process.stdout.write(`total ms: median ${rankQuantile(totals, 0.5).toFixed(2)}, p95 ${rankQuantile(totals, 0.95).toFixed(2)}, p99 ${rankQuantile(totals, 0.99).toFixed(2)}\n`);
   process.stdout.write(`mean ms: device ${mean((r) => r.deviceMs).toFixed(2)}${emulated ? ' (emulated)' : ''}, uplink ${mean((r) => r.uplinkMs).toFixed(2)}, edge ${mean((r) => r.edgeMs).toFixed(2)}, bytes ${mean((r) => r.bytes).toFixed(0)}\n`);
 }
 

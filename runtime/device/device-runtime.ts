@@ -35,6 +35,7 @@ import { resolveDeviceRuntimeConfig, type DeviceRuntimeConfig } from './device-r
 import { EdgeClient } from './edge-client.ts';
 import { LocalExitTimes } from './local-exit-times.ts';
 import { buildRequestRecord, type FallbackReason, type RequestRecord, type RequestTally } from './request-record.ts';
+import { rankMedian } from '../../common/rank-quantile.ts';
 
 export interface DeviceRequest {
   readonly action: Action;
@@ -59,8 +60,6 @@ interface RequestContext {
   readonly deadlineAtMs: number;
   readonly tally: RequestTally;
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export class DeviceRuntime {
   readonly pkg: ModelPackage;
@@ -124,7 +123,7 @@ export class DeviceRuntime {
         await this.#sessions.run({ from: input.name, to: ex.output, input: preprocess(manifest, image), batch: 1, inputShape: input.shape });
         ms.push(performance.now() - t0);
       }
-      this.#times.observe(ex.index, median(ms));
+      this.#times.observe(ex.index, rankMedian(ms));
     }
   }
 
