@@ -3,29 +3,14 @@
  * random valid actions, on the shipped model (or a random package when none is shipped).
  * Run: npm run bench:env
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createRng } from '../common/rng.ts';
 import { sideTimesFromRegression } from '../env/compute-times.ts';
 import { loadSplitTraces } from '../env/load-traces.ts';
 import { VecReplayEnv } from '../env/vec-replay-env.ts';
-import { alexNetSpec } from '../runtime/model/architecture.ts';
-import { DEFAULT_MODEL_DIR, loadModelPackage, type ModelPackage } from '../runtime/model/model-package.ts';
-import { createRandomModelPackage } from '../runtime/model/random-package.ts';
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../runtime/profile/edgent-profiles.ts';
+import { modelOrRandom } from './model-or-random.ts';
 
-async function modelOrRandom(): Promise<{ pkg: ModelPackage; label: string; cleanup: () => Promise<void> }> {
-  try {
-    return { pkg: await loadModelPackage(DEFAULT_MODEL_DIR), label: DEFAULT_MODEL_DIR, cleanup: async () => {} };
-  } catch {
-    const dir = await mkdtemp(join(tmpdir(), 'coinfer-bench-'));
-    const pkg = await createRandomModelPackage({ dir: join(dir, 'm'), spec: alexNetSpec({ channels: 1, size: 28, classes: 10 }), seed: 1 });
-    return { pkg, label: 'random package (no shipped model found)', cleanup: () => rm(dir, { recursive: true, force: true }) };
-  }
-}
-
-const { pkg, label, cleanup } = await modelOrRandom();
+const { pkg, source: label, cleanup } = await modelOrRandom();
 const traces = await loadSplitTraces({ split: 'train' });
 const times = {
   device: sideTimesFromRegression(pkg.manifest, EDGENT_RPI3B, Float64Array.of(0.97, 1, 1.04), 1),

@@ -9,23 +9,17 @@
  *
  * Run: npm run bench:runtime [-- --requests 200 --warmup 20 --model DIR --json]
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeviceRuntime } from '../runtime/device/device-runtime.ts';
-import { alexNetSpec } from '../runtime/model/architecture.ts';
-import { DEFAULT_MODEL_DIR, loadModelPackage, type ModelPackage } from '../runtime/model/model-package.ts';
+import type { ModelPackage } from '../runtime/model/model-package.ts';
 import { preprocess } from '../runtime/model/preprocess.ts';
-import { createRandomModelPackage } from '../runtime/model/random-package.ts';
 import { loadSamples } from '../runtime/model/samples.ts';
 import { SessionCache } from '../runtime/model/session-cache.ts';
 import { median, quantileSorted } from '../runtime/profile/sample-stats.ts';
+import { startEdgeProcess } from '../cli/edge-process.ts';
+import { modelOrRandom } from './model-or-random.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const GOAL_RATIO = 0.03;
 const GOAL_MS = 2;
 
@@ -43,16 +37,6 @@ if (!Number.isInteger(requests) || requests < 1 || !Number.isInteger(warmup) || 
   throw new RangeError(`Expected --requests >= 1 and --warmup >= 0 integers, actually ${args.requests} and ${args.warmup}`);
 }
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-
-async function modelOrRandom(): Promise<{ pkg: ModelPackage; source: string; cleanup: () => Promise<void> }> {
-  const dir = args.model ?? DEFAULT_MODEL_DIR;
-  if (args.model !== undefined || (await stat(dir).then((s) => s.isDirectory(), () => false))) {
-    return { pkg: await loadModelPackage(dir), source: dir, cleanup: async () => {} };
-  }
-  const tmp = await mkdtemp(join(tmpdir(), 'coinfer-bench-runtime-'));
-  const pkg = await createRandomModelPackage({ dir: join(tmp, 'm'), spec: alexNetSpec({ channels: 1, size: 28, classes: 10 }), seed: 1, sampleCount: 32 });
-  return { pkg, source: `random package in ${tmp} (${DEFAULT_MODEL_DIR} does not exist)`, cleanup: () => rm(tmp, { recursive: true, force: true }) };
-}
 
 const sorted = (xs: readonly number[]): Float64Array => Float64Array.from(xs).sort();
 const q = (xs: readonly number[], p: number): number => quantileSorted(sorted(xs), p);
@@ -92,17 +76,6 @@ async function measureSessions(pkg: ModelPackage, image: Uint8Array): Promise<{ 
   }
 }
 
-/** Starts `coinfer edge` in a child process; resolves with its URL and a stop function. */
-async function startEdgeProcess(modelDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'coinfer.js'), 'edge', '--port', '0', '--json', '--model', modelDir], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const first = await lines.next();
-  if (first.done === true) throw new Error('coinfer edge exited before listening');
-  const { port } = JSON.parse(first.value) as { port: number };
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  return { url: `ws://127.0.0.1:${port}`, stop: async () => void (child.kill('SIGTERM'), await exited) };
-}
-
 interface PartitionResult {
   readonly partition: number;
   readonly bytes: number;
@@ -119,13 +92,13 @@ interface PartitionResult {
   readonly fallbacks: number;
 }
 
-const { pkg, source, cleanup } = await modelOrRandom();
+const { pkg, source, cleanup } = await modelOrRandom(args.model);
 const samples = await loadSamples(pkg);
 const pixels = samples.shape.reduce((a, b) => a * b, 1);
 const image = (i: number): Uint8Array => samples.images.subarray((i % samples.count) * pixels, ((i % samples.count) + 1) * pixels);
 log(`model: ${source}`);
 const sessions = await measureSessions(pkg, image(0));
-const edge = await startEdgeProcess(pkg.dir);
+const edge = await startEdgeProcess({ modelDir: pkg.dir });
 const device = await DeviceRuntime.create({ pkg, config: { edgeUrl: edge.url } });
 const exit = pkg.manifest.exits.length;
 const branch = pkg.manifest.exits[exit - 1]!.branchStage;

@@ -5,11 +5,8 @@
  * emulated desktop edge); then compares every policy on the replay env's held-out traces,
  * prints both comparisons and writes an HTML report with plots.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Command } from '@commander-js/extra-typings';
 import { CoinferError } from '../../common/errors.ts';
 import { ActionCodec } from '../../env/action-codec.ts';
@@ -24,6 +21,7 @@ import { DEFAULT_TRACES_DIR } from '../../runtime/link/trace-catalog.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { formatSummaries } from './eval.ts';
 import { loadPolicy } from '../load-policy.ts';
+import { startEdgeProcess } from '../edge-process.ts';
 import { serveLive } from '../serve-live.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { createProgress } from '../progress.ts';
@@ -31,39 +29,8 @@ import { renderDemoReport, type ReportRequest } from '../report/demo-report.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
 import { intArg } from '../option-parsers.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** A held-out 3G trace with deep fades (docs/traces.md). */
 export const DEMO_TRACE = join(DEFAULT_TRACES_DIR, 'norway_hsdpa_3g', 'tram.jernbanetorget-universitetssykehuset-report.2010-11-23_1606CET.log.csv');
-
-/** Starts `coinfer edge` as a child process on 127.0.0.1:0 and resolves with its URL. */
-async function startEdgeProcess(modelDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(REPO, 'bin', 'coinfer.js'), 'edge', '--port', '0', '--host', '127.0.0.1', '--profile', 'edgent-desktop', '--model', modelDir, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((ok, fail) => {
-    const timer = setTimeout(() => fail(new CoinferError('ERR_EDGE_UNAVAILABLE', 'The edge process did not report its address within 30 s')), 30_000);
-    child.once('exit', (code) => fail(new CoinferError('ERR_EDGE_UNAVAILABLE', `The edge process exited early (code ${code})`)));
-    lines.on('line', (line) => {
-      try {
-        const o = JSON.parse(line) as { url?: string; port?: number };
-        const u = o.url ?? (o.port ? `ws://127.0.0.1:${o.port}` : undefined);
-        if (u) {
-          clearTimeout(timer);
-          ok(u);
-        }
-      } catch { /* not the address line */ }
-    });
-  });
-  return { url, child };
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((ok) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); ok(); });
-    child.kill('SIGTERM');
-  });
-}
 
 interface LiveRun {
   readonly summary: PolicySummary;
@@ -104,7 +71,7 @@ export function registerDemo(program: Command): void {
       const edgent = (await loadPolicy('edgent', { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
 
       say(`starting an edge server process on 127.0.0.1 (emulated edgent-desktop)…`);
-      const edge = await startEdgeProcess(opts.model);
+      const edge = await startEdgeProcess({ modelDir: opts.model, profile: 'edgent-desktop' });
       const live: LiveRun[] = [];
       try {
         say(`edge at ${edge.url}; device: emulated Raspberry Pi 3b (edgent-rpi3b), link: ${trace.name} (${trace.source})`);
@@ -120,7 +87,7 @@ export function registerDemo(program: Command): void {
           }
         }
       } finally {
-        await stopProcess(edge.child);
+        await edge.stop();
       }
       say(`replaying ${opts.episodes} episodes per policy on the ${setup.test.length} held-out traces…`);
       const baselines = ['edgent', 'device-only', 'edge-only', 'neurosurgeon', 'branchynet', 'random', 'oracle'];
