@@ -131,6 +131,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
   readonly #edgeLoad: EdgeLoad | null;
   readonly #outcomes = new Subject<LiveOutcome>();
   readonly #exitAccuracy: readonly number[];
+  readonly #accuracyRange: readonly [number, number];
   readonly #deviceLoadOn: boolean;
   readonly #startS: number | undefined;
   #lane: RequestLane | null = null;
@@ -153,6 +154,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     this.codec = new ActionCodec(pkg.manifest, o.config.encodings);
     this.actionSpace = new Discrete(this.codec.size);
     this.#exitAccuracy = exitAccuracies(pkg.manifest);
+    this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     // Jitter is real here: one-entry tables keep the replay's RNG consumption (one draw each).
     const one = Float64Array.of(1);
     this.#stream = new RequestStream({ manifest: pkg.manifest, config: o.config, traces: o.opts.traces, deviceJitter: one, edgeJitter: one });
@@ -270,8 +272,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
       deviceMs: record.deviceMs, uplinkMs, edgeMs, totalMs: record.totalMs, bytes: record.bytes, energyMj, hit, correct,
       fallback: record.fallback, answeredExit: record.answeredExit, imageIndex: k, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
     };
-    const acc = this.#exitAccuracy;
-    const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: acc[record.answeredExit - 1]!, accuracyRange: [Math.min(...acc), Math.max(...acc)], energyMj });
+    const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: this.#exitAccuracy[record.answeredExit - 1]!, accuracyRange: this.#accuracyRange, energyMj });
     const done = this.#stream.finishRequest(lane, {
       local: this.codec.isLocal(action), bytes: record.bytes,
       transmitMs: sent ? record.uplinkMs - record.queuedMs - rttMs : Number.NaN,
