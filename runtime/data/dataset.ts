@@ -7,8 +7,8 @@
 import { CoinferError } from '../../common/errors.ts';
 
 /** Datasets coinfer knows how to load. */
-export type DatasetName = 'fashion-mnist' | 'cifar10';
-export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'cifar10'];
+export type DatasetName = 'fashion-mnist' | 'cifar10' | 'imagefolder';
+export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'cifar10', 'imagefolder'];
 
 export type DatasetSplit = 'train' | 'test';
 
