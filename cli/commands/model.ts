@@ -6,6 +6,7 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join, resolve, basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadTf, type BackendPreference } from '../../common/tf-backend.ts';
@@ -100,6 +101,7 @@ interface TrainCliOptions {
   limit?: number | undefined;
   evalLimit?: number | undefined;
   augment: boolean;
+  workers?: number | undefined;
   json?: boolean | undefined;
 }
 
@@ -130,13 +132,15 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
   const config = resolveTrainerConfig(partial);
   const stateDir = o.stateDir ?? defaultStateDir(o.out);
   const command = commandLine(process.argv);
-  log(`training ${spec.name} on ${dataset} (${train.count} images), state in ${stateDir}`);
+  log(`training ${spec.name} on ${dataset} (${train.count} images) on ${o.workers ?? availableParallelism()} thread(s), state in ${stateDir}`);
   log(`command: ${command}`);
 
   const bar = progressBar(Math.floor(train.count / config.batchSize));
   const result = await trainBranchyNet(tf, {
     spec, train, config, normalization, stateDir, resume: o.resume === true,
     meta: { trainingCommand: command, startedAt: new Date().toISOString(), dataset, trainImages: train.count, backend },
+    workers: o.workers ?? availableParallelism(),
+    workerBackend: backendPref,
     onProgress: (p) => bar.update(p),
     onEpochEnd: (s) => {
       bar.stop();
@@ -218,6 +222,7 @@ export function registerModel(program: Command): void {
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
     .option('--limit <n>', 'train on the first N training images only (smoke tests)', intArg('--limit'))
     .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', intArg('--eval-limit'))
+    .option('--workers <n>', 'data-parallel worker threads, one core each (default: every core)', intArg('--workers'))
     .option('--no-augment', 'disable random flips (and shifts for colour images)')
     .option('--json', 'print one JSON document')
     .action(async (opts) => runTrain(opts));

@@ -13,7 +13,9 @@ import type { ImageDataset } from '../data/dataset.ts';
 import { resolveAugmentConfig, type AugmentConfig } from '../data/augment.ts';
 import { makeBatch, permutation, type Normalization } from './batches.ts';
 import { buildTfBranchyNet, type TfBranchyNet } from './tf-alexnet.ts';
-import { trainStep, trainableVariables } from './train-step.ts';
+import { LocalStepRunner, type RunnerInit, type RunnerSnapshot, type StepRunner } from './step-runner.ts';
+import { ParallelStepRunner } from './parallel-step-runner.ts';
+import type { BackendPreference } from '../../common/tf-backend.ts';
 import { loadTrainState, saveTrainState, TRAIN_STATE_SCHEMA_VERSION, type TrainStateHeader } from './train-checkpoint.ts';
 
 type Tf = typeof TfNs;
@@ -125,6 +127,10 @@ export interface TrainOptions {
   readonly onEpochEnd?: (s: EpochSummary) => void;
   /** Stop after this many steps in this call (benchmarks, tests); the state stays resumable. */
   readonly maxSteps?: number;
+  /** Data-parallel worker threads (default 1: every step in this thread). */
+  readonly workers?: number;
+  /** tfjs backend the workers load (default 'auto'). */
+  readonly workerBackend?: BackendPreference;
 }
 
 export interface TrainResult {
@@ -135,21 +141,6 @@ export interface TrainResult {
   readonly meta: Readonly<Record<string, unknown>>;
   readonly complete: boolean;
   readonly globalStep: number;
-}
-
-async function optimizerFor(tf: Tf, lr: number, from: TfNs.Optimizer | null, restore?: readonly Float32Array[], records?: TrainStateHeader['optimizer']): Promise<TfNs.Optimizer> {
-  const opt = tf.train.adam(lr);
-  let named: { name: string; tensor: TfNs.Tensor }[] | null = null;
-  if (from) named = await from.getWeights();
-  else if (restore && records && restore.length > 0) named = records.map((r, i) => ({ name: r.name, tensor: tf.tensor(restore[i]!, [...r.shape]) }));
-  if (named && named.length > 0) {
-    await opt.setWeights(named); // new variables that share (and ref-count) the data
-    // From an optimizer, only the iteration scalar is fresh; its moments are its own
-    // variables, disposed once by from.dispose() (a second dispose would free shared data).
-    (from ? named.slice(0, 1) : named).forEach((n) => n.tensor.dispose());
-  }
-  from?.dispose();
-  return opt;
 }
 
 /**
@@ -174,90 +165,90 @@ export async function trainBranchyNet(tf: Tf, opts: TrainOptions): Promise<Train
   const stepsPerEpoch = Math.floor(train.count / config.batchSize);
   if (stepsPerEpoch < 1) throw new CoinferError('ERR_INVALID_CONFIG', `Expected at least batchSize=${config.batchSize} training images, actually ${train.count}`);
 
-  const net = buildTfBranchyNet(tf, spec, { seed: config.seed });
-  const vars = trainableVariables(net);
   let epoch = 0;
   let stepInEpoch = 0;
   let globalStep = 0;
   const history: EpochSummary[] = [];
+  let restore: RunnerSnapshot | null = null;
   if (saved) {
-    const ws = net.model.weights;
-    if (ws.length !== saved.weights.length || ws.some((w, i) => w.shape.join() !== saved.header.weights[i]!.shape.join())) {
-      net.model.dispose();
-      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `State in ${opts.stateDir} has different weight shapes than ${spec.name}`);
-    }
-    const ts = saved.weights.map((a, i) => tf.tensor(a, ws[i]!.shape as number[]));
-    net.model.setWeights(ts);
-    ts.forEach((t) => t.dispose());
+    const probe = buildTfBranchyNet(tf, spec, { seed: config.seed });
+    const ws = probe.model.weights;
+    const compatible = ws.length === saved.weights.length && ws.every((w, i) => w.shape.join() === saved.header.weights[i]!.shape.join());
+    probe.model.dispose();
+    if (!compatible) throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `State in ${opts.stateDir} has different weight shapes than ${spec.name}`);
+    restore = { weights: saved.weights, weightRecords: saved.header.weights, optimizer: saved.optimizer, optimizerRecords: saved.header.optimizer };
     epoch = saved.header.epoch;
     stepInEpoch = saved.header.stepInEpoch;
     globalStep = saved.header.globalStep;
     history.push(...(saved.header.history as EpochSummary[]));
   }
   let lr = learningRateAt(config, epoch);
-  let optimizer = await optimizerFor(tf, lr, null, saved?.optimizer, saved?.header.optimizer);
+  const init: RunnerInit = { spec, seed: config.seed, learningRate: lr, exitWeights: config.exitWeights, restore };
+  const workers = opts.workers ?? 1;
+  const runner: StepRunner = workers > 1 ? await ParallelStepRunner.create(init, { workers, backend: opts.workerBackend ?? 'auto' }) : await LocalStepRunner.create(tf, init);
 
   const save = async (complete: boolean): Promise<void> => {
     if (!opts.stateDir) return;
-    const named = await optimizer.getWeights();
+    const snap = await runner.snapshot();
     const header: TrainStateHeader = {
       schemaVersion: TRAIN_STATE_SCHEMA_VERSION, architecture: spec.name, config, normalization, epoch, stepInEpoch, globalStep, complete, history, meta,
-      weights: net.model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[] })),
-      optimizer: named.map((n) => ({ name: n.name, shape: n.tensor.shape })),
+      weights: snap.weightRecords, optimizer: snap.optimizerRecords,
     };
-    const weights = net.model.weights.map((w) => Float32Array.from(w.read().dataSync()));
-    // Float32Array.from, not a cast: Adam's iteration count is an int32 tensor.
-    const optData = named.map((n) => Float32Array.from(n.tensor.dataSync()));
-    named[0]?.tensor.dispose(); // the iteration count is a fresh scalar; the rest are Adam's own variables
-    await saveTrainState(opts.stateDir, { header, weights, optimizer: optData });
+    await saveTrainState(opts.stateDir, { header, weights: snap.weights, optimizer: snap.optimizer });
   };
 
-  let stepsThisCall = 0;
-  const stopEarly = (): boolean => opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps;
-  while (epoch < config.epochs && !stopEarly()) {
-    const wantLr = learningRateAt(config, epoch);
-    if (wantLr !== lr) {
-      lr = wantLr;
-      optimizer = await optimizerFor(tf, lr, optimizer);
-    }
-    const order = permutation(train.count, createRng(deriveSeed(config.seed, 1, epoch)));
-    const sums = { loss: 0, exitLoss: new Float64Array(spec.exits.length), correct: new Float64Array(spec.exits.length), images: 0 };
-    const t0 = performance.now();
-    const progress = (): TrainProgress => ({
-      epoch, epochs: config.epochs, stepInEpoch, stepsPerEpoch, globalStep, learningRate: lr,
-      loss: sums.loss / Math.max(1, sums.images),
-      exits: spec.exits.map((e, k) => ({ name: e.name, loss: sums.exitLoss[k]! / Math.max(1, sums.images), accuracy: sums.correct[k]! / Math.max(1, sums.images) })),
-      imagesPerSec: sums.images / Math.max(1e-9, (performance.now() - t0) / 1000),
-    });
-    while (stepInEpoch < stepsPerEpoch && !stopEarly()) {
-      const rng = createRng(deriveSeed(config.seed, 2, epoch, stepInEpoch));
-      const idx = order.subarray(stepInEpoch * config.batchSize, (stepInEpoch + 1) * config.batchSize);
-      const batch = makeBatch(train, idx, { norm: normalization, augment: { config: config.augment, rng } });
-      const s = trainStep(tf, net, { optimizer, batch, exitWeights: config.exitWeights, dropoutSeed: rng.int(2 ** 31), varList: vars });
-      if (!Number.isFinite(s.loss)) {
-        throw new CoinferError('ERR_INVALID_CONFIG', `Training diverged at epoch ${epoch + 1} step ${stepInEpoch + 1} (loss ${s.loss}); lower --lr or check the data`);
+  try {
+    let stepsThisCall = 0;
+    const stopEarly = (): boolean => opts.maxSteps !== undefined && stepsThisCall >= opts.maxSteps;
+    while (epoch < config.epochs && !stopEarly()) {
+      const wantLr = learningRateAt(config, epoch);
+      if (wantLr !== lr) {
+        lr = wantLr;
+        await runner.setLearningRate(lr);
       }
-      sums.loss += s.loss * batch.size;
-      s.exitLoss.forEach((l, k) => (sums.exitLoss[k] = sums.exitLoss[k]! + l * batch.size));
-      s.exitCorrect.forEach((c, k) => (sums.correct[k] = sums.correct[k]! + c));
-      sums.images += batch.size;
-      stepInEpoch++;
-      globalStep++;
-      stepsThisCall++;
-      opts.onProgress?.(progress());
-      if (config.checkpointEverySteps > 0 && globalStep % config.checkpointEverySteps === 0 && stepInEpoch < stepsPerEpoch) await save(false);
+      const order = permutation(train.count, createRng(deriveSeed(config.seed, 1, epoch)));
+      const sums = { loss: 0, exitLoss: new Float64Array(spec.exits.length), correct: new Float64Array(spec.exits.length), images: 0 };
+      const t0 = performance.now();
+      const progress = (): TrainProgress => ({
+        epoch, epochs: config.epochs, stepInEpoch, stepsPerEpoch, globalStep, learningRate: lr,
+        loss: sums.loss / Math.max(1, sums.images),
+        exits: spec.exits.map((e, k) => ({ name: e.name, loss: sums.exitLoss[k]! / Math.max(1, sums.images), accuracy: sums.correct[k]! / Math.max(1, sums.images) })),
+        imagesPerSec: sums.images / Math.max(1e-9, (performance.now() - t0) / 1000),
+      });
+      while (stepInEpoch < stepsPerEpoch && !stopEarly()) {
+        const rng = createRng(deriveSeed(config.seed, 2, epoch, stepInEpoch));
+        const idx = order.subarray(stepInEpoch * config.batchSize, (stepInEpoch + 1) * config.batchSize);
+        const batch = makeBatch(train, idx, { norm: normalization, augment: { config: config.augment, rng } });
+        const s = await runner.step(batch, rng.int(2 ** 31));
+        if (!Number.isFinite(s.loss)) {
+          throw new CoinferError('ERR_INVALID_CONFIG', `Training diverged at epoch ${epoch + 1} step ${stepInEpoch + 1} (loss ${s.loss}); lower --lr or check the data`);
+        }
+        sums.loss += s.loss * batch.size;
+        s.exitLoss.forEach((l, k) => (sums.exitLoss[k] = sums.exitLoss[k]! + l * batch.size));
+        s.exitCorrect.forEach((c, k) => (sums.correct[k] = sums.correct[k]! + c));
+        sums.images += batch.size;
+        stepInEpoch++;
+        globalStep++;
+        stepsThisCall++;
+        opts.onProgress?.(progress());
+        if (config.checkpointEverySteps > 0 && globalStep % config.checkpointEverySteps === 0 && stepInEpoch < stepsPerEpoch) await save(false);
+      }
+      if (stepInEpoch >= stepsPerEpoch) {
+        const summary: EpochSummary = { ...progress(), seconds: (performance.now() - t0) / 1000 };
+        history.push(summary);
+        epoch++;
+        stepInEpoch = 0;
+        opts.onEpochEnd?.(summary);
+        await save(epoch >= config.epochs);
+      } else {
+        await save(false);
+      }
     }
-    if (stepInEpoch >= stepsPerEpoch) {
-      const summary: EpochSummary = { ...progress(), seconds: (performance.now() - t0) / 1000 };
-      history.push(summary);
-      epoch++;
-      stepInEpoch = 0;
-      opts.onEpochEnd?.(summary);
-      await save(epoch >= config.epochs);
-    } else {
-      await save(false);
-    }
+  } catch (e) {
+    // Stop the worker threads (a parallel runner) before failing; the saved state stays resumable.
+    await runner.finish(tf).then((n) => n.model.dispose(), () => undefined);
+    throw e;
   }
-  optimizer.dispose();
+  const net = await runner.finish(tf);
   return { net, config, history, meta, complete: epoch >= config.epochs, globalStep };
 }
