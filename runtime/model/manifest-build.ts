@@ -25,6 +25,8 @@ export interface BuildManifestOptions {
   readonly onnx: Uint8Array;
   readonly preprocessing: InputManifest['preprocessing'];
   readonly dataset: string;
+  /** Where the dataset was read from (InputManifest.dataSource). */
+  readonly dataSource?: string;
   /** One name per class (length = spec.classes). */
   readonly classNames: readonly string[];
   readonly provenance: Provenance;
@@ -127,6 +129,7 @@ export function buildManifest(opts: BuildManifestOptions): ModelManifest {
       dtype: 'float32',
       preprocessing: { scale, mean: [...mean], std: [...std] },
       dataset: opts.dataset,
+      ...(opts.dataSource !== undefined ? { dataSource: opts.dataSource } : {}),
       classNames: [...opts.classNames],
     },
     stages,

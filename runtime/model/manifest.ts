@@ -54,6 +54,11 @@ export interface InputManifest {
   /** float = (uint8 · scale − mean[c]) / std[c]. */
   readonly preprocessing: { readonly scale: number; readonly mean: readonly number[]; readonly std: readonly number[] };
   readonly dataset: string;
+  /**
+   * Where the training run read the dataset (as the user gave it, e.g. a path relative to the
+   * repository root); `model eval` reads the test split there unless told otherwise.
+   */
+  readonly dataSource?: string;
   readonly classNames: readonly string[];
 }
 

@@ -84,6 +84,7 @@ export function validateManifest(m: unknown): ModelManifest {
   need(pre, 'mean', 'input.preprocessing.', (v): v is number[] => isNums(v) && v.length === shape[0], `${shape[0]} numbers (one per channel)`);
   need(pre, 'std', 'input.preprocessing.', (v): v is number[] => isNums(v) && v.length === shape[0] && v.every((s) => s > 0), `${shape[0]} positive numbers`);
   need(input, 'dataset', 'input.', (v): v is string => typeof v === 'string', 'a string');
+  if (input['dataSource'] !== undefined && typeof input['dataSource'] !== 'string') throw bad('input.dataSource', 'a string when present', input['dataSource']);
   need(input, 'classNames', 'input.', (v): v is string[] => isArr(v) && v.every((x) => typeof x === 'string'), 'an array of strings');
 
   const stages = need(m, 'stages', '', (v): v is unknown[] => isArr(v) && v.length === archInfo.stages.length, `${archInfo.stages.length} stages (as in architecture)`);

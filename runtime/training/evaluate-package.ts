@@ -46,7 +46,8 @@ export async function evaluatePackage(opts: EvaluatePackageOptions): Promise<Pac
   let reason: string | null = null;
   try {
     const name = opts.dataset ?? parseDatasetName(pkg.manifest.input.dataset);
-    const test = takeFirst(await loadDataset({ name, split: 'test', ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) }), limit);
+    const dataDir = opts.dataDir ?? pkg.manifest.input.dataSource;
+    const test = takeFirst(await loadDataset({ name, split: 'test', ...(dataDir ? { dataDir } : {}) }), limit);
     images = test.images;
     labels = test.labels;
   } catch (e) {

@@ -35,6 +35,8 @@ export interface PackageTrainedOptions {
   /** The evaluation set (its first PACKAGE_SAMPLE_COUNT images become the samples). */
   readonly test: ImageDataset;
   readonly provenance: Provenance;
+  /** Where the dataset was read from, recorded in the manifest for `model eval`. */
+  readonly dataSource?: string;
 }
 
 export interface PackagedModel {
@@ -82,6 +84,7 @@ export async function packageTrainedModel(opts: PackageTrainedOptions): Promise<
   const onnx = buildOnnxModel(spec, exportOnnxWeights(opts.net.model, spec));
   const base = {
     spec, onnx, dataset: test.name, classNames: test.classNames, provenance: opts.provenance,
+    ...(opts.dataSource !== undefined ? { dataSource: opts.dataSource } : {}),
     preprocessing: { scale: normalization.scale, mean: [...normalization.mean], std: [...normalization.std] },
   };
   const draft = buildManifest(base);
