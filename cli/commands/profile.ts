@@ -51,7 +51,31 @@ function printHuman(r: ProfileRecord & { fit: StoredFit }, storePath: string): v
   }
   w(`  loading  ${fmtModel(r.fit.profile.modelLoading)}   (x = sub-model bytes)`);
   w('');
-  w(JSON.stringify({ layerMape: e.layerMape, endToEndMape: e.endToEndMape, endToEndMapeUncorrected: e.endToEndMapeUncorrected, loadingMape: e.loadingMape }));
+  const s = r.fit.stageFit;
+  w(`Edgent's per-layer regressions, held-out MAPE: layers ${e.layerMape.toFixed(1)}%, end to end ${e.endToEndMape.toFixed(1)}% (${e.endToEndMapeUncorrected.toFixed(1)}% without the call-overhead correction), model loading ${e.loadingMape.toFixed(1)}%`);
+  if (s) {
+    w('');
+    w(`calibrated planner (fused per-stage fit, one call overhead ${s.profile.callOverheadMs.toFixed(4)} ms per sub-model run):`);
+    w(`  stages ms ${s.profile.stageMs.map((v) => v.toFixed(3)).join(' ')}; heads ms ${s.profile.headMs.map((v) => v.toFixed(3)).join(' ')}`);
+    w(`  end-to-end held-out MAPE ${(100 * s.evaluation.endToEndMape).toFixed(1)}% over ${Object.keys(s.evaluation.perPath).length} compute paths`);
+  }
+}
+
+/** The --json document: every MAPE as a fraction; top-level endToEndMape is the calibrated planner's. */
+function jsonDocument(r: ProfileRecord & { fit: StoredFit }): Record<string, unknown> {
+  const { id, side, profile, emulated, machine, settings, modelName, modelSha256, date, fit } = r;
+  const e = fit.evaluation;
+  const pct = (x: number): number => x / 100;
+  const perPath = (o: Readonly<Record<string, number>>): Record<string, number> => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, pct(v)]));
+  return {
+    id, side, profile, emulated, machine, settings, modelName, modelSha256, date,
+    endToEndMape: fit.stageFit?.evaluation.endToEndMape ?? null,
+    calibrated: fit.stageFit ? { profile: fit.stageFit.profile, endToEndMape: fit.stageFit.evaluation.endToEndMape, perPath: fit.stageFit.evaluation.perPath } : null,
+    regression: {
+      profile: fit.profile, report: fit.report, callOverheadMs: e.callOverheadMs,
+      layerMape: pct(e.layerMape), endToEndMape: pct(e.endToEndMape), endToEndMapeUncorrected: pct(e.endToEndMapeUncorrected), loadingMape: pct(e.loadingMape), perPath: perPath(e.perPath),
+    },
+  };
 }
 
 interface ProfileCliOptions {
@@ -79,8 +103,7 @@ async function runProfile(o: ProfileCliOptions): Promise<void> {
     bar?.stop();
   }
   if (o.json) {
-    const { id, side, profile, emulated, machine, settings, modelName, modelSha256, date, fit } = record;
-    process.stdout.write(`${JSON.stringify({ id, side, profile, emulated, machine, settings, modelName, modelSha256, date, profileFit: fit.profile, report: fit.report, ...fit.evaluation })}\n`);
+    process.stdout.write(`${JSON.stringify(jsonDocument(record))}\n`);
   } else {
     printHuman(record, storePath);
   }

@@ -26,12 +26,14 @@ import type { ModelManifest } from '../model/manifest.ts';
 import { DEFAULT_DEVICE_POWER, deviceEnergyMj, type DevicePowerConfig } from './energy-model.ts';
 import { predictLayersMs, type LayerRegressionProfile } from './layer-regression.ts';
 import { payloadBytes } from './payload-estimate.ts';
+import type { StageLatencyProfile } from './stage-fit.ts';
 
 /** Per-model constants behind every prediction (typed arrays indexed as documented). */
 export interface LatencyTable {
   readonly manifest: ModelManifest;
-  readonly device: LayerRegressionProfile;
-  readonly edge: LayerRegressionProfile;
+  /** What the times come from: per-layer regressions (Edgent) or fused per-stage fits (calibrated). */
+  readonly device: LayerRegressionProfile | StageLatencyProfile;
+  readonly edge: LayerRegressionProfile | StageLatencyProfile;
   /** [p] = device ms of stages 1..p (length stages + 1, [0] = 0). */
   readonly deviceCumMs: Float64Array;
   /** [p] = edge ms of stages 1..p (length stages + 1). */
@@ -49,26 +51,51 @@ export interface LatencyTable {
   readonly crossingRank: Int32Array;
 }
 
+/** Elements and rank of the tensor crossing at every partition ([0] = the raw input). */
+function crossingSizes(manifest: ModelManifest): { crossingElements: Float64Array; crossingRank: Int32Array } {
+  const shapes = [manifest.input.shape, ...manifest.stages.map((s) => s.outputShape)];
+  return {
+    crossingElements: Float64Array.from(shapes, (sh) => sh.reduce((a, b) => a * b, 1)),
+    crossingRank: Int32Array.from(shapes, (sh) => sh.length),
+  };
+}
+
+/** Running sums: [p] = Σ ms[0..p−1] (length ms.length + 1). */
+function cumulative(ms: readonly number[]): Float64Array {
+  const c = new Float64Array(ms.length + 1);
+  ms.forEach((v, i) => (c[i + 1] = c[i]! + v));
+  return c;
+}
+
 /** Precomputes the per-stage and per-head times and crossing sizes of one model. */
 export function createLatencyTable(manifest: ModelManifest, device: LayerRegressionProfile, edge: LayerRegressionProfile): LatencyTable {
-  const n = manifest.stages.length;
-  const deviceCumMs = new Float64Array(n + 1);
-  const edgeCumMs = new Float64Array(n + 1);
-  const crossingElements = new Float64Array(n + 1);
-  const crossingRank = new Int32Array(n + 1);
-  crossingElements[0] = manifest.input.shape.reduce((a, b) => a * b, 1);
-  crossingRank[0] = manifest.input.shape.length;
-  manifest.stages.forEach((s, i) => {
-    deviceCumMs[i + 1] = deviceCumMs[i]! + predictLayersMs(device, s.layers);
-    edgeCumMs[i + 1] = edgeCumMs[i]! + predictLayersMs(edge, s.layers);
-    crossingElements[i + 1] = s.outputShape.reduce((a, b) => a * b, 1);
-    crossingRank[i + 1] = s.outputShape.length;
-  });
   return {
-    manifest, device, edge, deviceCumMs, edgeCumMs, crossingElements, crossingRank,
+    manifest, device, edge, ...crossingSizes(manifest),
+    deviceCumMs: cumulative(manifest.stages.map((s) => predictLayersMs(device, s.layers))),
+    edgeCumMs: cumulative(manifest.stages.map((s) => predictLayersMs(edge, s.layers))),
     deviceCallMs: device.callOverheadMs ?? 0, edgeCallMs: edge.callOverheadMs ?? 0,
     deviceHeadMs: Float64Array.from(manifest.exits, (e) => predictLayersMs(device, e.layers)),
     edgeHeadMs: Float64Array.from(manifest.exits, (e) => predictLayersMs(edge, e.layers)),
+  };
+}
+
+/**
+ * The same table from fused per-stage fits (runtime/profile/stage-fit.ts): what the calibrated
+ * planner predicts with.
+ * @throws CoinferError ERR_PROFILE_NOT_FOUND when a profile has another model's stage count
+ */
+export function createLatencyTableFromStages(manifest: ModelManifest, device: StageLatencyProfile, edge: StageLatencyProfile): LatencyTable {
+  const n = manifest.stages.length;
+  for (const p of [device, edge]) {
+    if (p.stageMs.length !== n || p.headMs.length !== manifest.exits.length) {
+      throw new CoinferError('ERR_PROFILE_NOT_FOUND', `Stage profile ${p.name} has ${p.stageMs.length} stages and ${p.headMs.length} heads, the model ${manifest.name} ${n} and ${manifest.exits.length}; profile this model (coinfer profile --model …)`);
+    }
+  }
+  return {
+    manifest, device, edge, ...crossingSizes(manifest),
+    deviceCumMs: cumulative(device.stageMs), edgeCumMs: cumulative(edge.stageMs),
+    deviceHeadMs: Float64Array.from(device.headMs), edgeHeadMs: Float64Array.from(edge.headMs),
+    deviceCallMs: device.callOverheadMs, edgeCallMs: edge.callOverheadMs,
   };
 }
 

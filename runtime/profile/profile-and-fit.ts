@@ -6,6 +6,7 @@
 import type { ModelManifest } from '../model/manifest.ts';
 import { profileModel, type ProfileModelOptions } from './layer-profiler.ts';
 import { estimateCallOverheadMs, evaluateHoldout, fitLayerRegression, type FitOptions } from './regression-fit.ts';
+import { evaluateStageHoldout, fitStageProfile } from './stage-fit.ts';
 import { ProfileStore, type ProfileRecord, type StoredFit } from './profile-store.ts';
 
 export interface ProfileAndFitOptions extends ProfileModelOptions {
@@ -30,7 +31,9 @@ export async function profileAndFit(pkg: { readonly manifest: ModelManifest; rea
     callOverheadMs: estimateCallOverheadMs(m.layers),
   }, opts.fit);
   const held = evaluateHoldout(m, { ...opts.fit, trainFraction: opts.trainFraction ?? 0.5, seed: m.settings.seed });
-  const fit: StoredFit = { profile: full.profile, report: full.report, evaluation: held.evaluation };
+  const holdoutOpts = { trainFraction: opts.trainFraction ?? 0.5, seed: m.settings.seed };
+  const stageFit = { profile: fitStageProfile(pkg.manifest, m), evaluation: evaluateStageHoldout(pkg.manifest, m, holdoutOpts).evaluation };
+  const fit: StoredFit = { profile: full.profile, report: full.report, evaluation: held.evaluation, stageFit };
   const record = await store.add(m, fit);
   return { ...record, fit };
 }

@@ -4,6 +4,7 @@
  * and the regression fitted on it. Built with `new Low(new JSONFile(path), defaults)`, not
  * `JSONFilePreset`, which silently keeps data in memory when NODE_ENV is 'test'.
  */
+import type { StageHoldoutEvaluation, StageLatencyProfile } from './stage-fit.ts';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Low } from 'lowdb';
@@ -25,6 +26,8 @@ export interface StoredFit {
   readonly report: Readonly<Record<string, GroupFitReport>>;
   /** Scores of a separate fit on a train subset, measured on the held-out repetitions. */
   readonly evaluation: HoldoutEvaluation;
+  /** The calibrated (fused per-stage) model: fitted on all repetitions, scored on held-out ones. */
+  readonly stageFit?: { readonly profile: StageLatencyProfile; readonly evaluation: StageHoldoutEvaluation };
 }
 
 export interface ProfileRecord extends ProfileMeasurements {

@@ -76,8 +76,10 @@ describe('profileAndFit (smoke, tiny repetitions)', () => {
     }
     const doc = JSON.parse(out.join(''));
     expect(doc).toMatchObject({ side: 'device', profile: 'native', emulated: false });
-    expect(typeof doc.layerMape).toBe('number');
-    expect(typeof doc.endToEndMape).toBe('number');
-    expect(doc.profileFit.layers.conv.coef).toHaveLength(2);
+    expect(typeof doc.regression.layerMape).toBe('number');
+    expect(typeof doc.endToEndMape).toBe('number'); // the calibrated planner's, a fraction
+    expect(doc.endToEndMape).toBe(doc.calibrated.endToEndMape);
+    expect(doc.calibrated.profile.stageMs).toHaveLength(pkg.manifest.stages.length);
+    expect(doc.regression.profile.layers.conv.coef).toHaveLength(2);
   });
 });
