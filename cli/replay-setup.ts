@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sideTimesFromRegression, type ComputeTimes } from '../env/compute-times.ts';
+import { sideTimesFromRegression, stageProfilesOf, type ComputeTimes } from '../env/compute-times.ts';
+import type { StageLatencyProfile } from '../runtime/profile/stage-fit.ts';
 import { loadSplitTraces } from '../env/load-traces.ts';
 import type { BandwidthTrace } from '../runtime/link/trace.ts';
 import { loadModelPackage, type ModelPackage } from '../runtime/model/model-package.ts';
@@ -30,6 +31,8 @@ export interface ReplaySetup {
   readonly computeTimes: ComputeTimes;
   readonly device: LayerRegressionProfile;
   readonly edge: LayerRegressionProfile;
+  /** The replay world's compute times as stage profiles (the calibrated planner's model). */
+  readonly stageProfiles: { readonly device: StageLatencyProfile; readonly edge: StageLatencyProfile };
 }
 
 async function readCalibration(dir: string): Promise<ReplayCalibration | null> {
@@ -55,5 +58,5 @@ export async function emulatedComputeTimes(pkg: ModelPackage): Promise<ComputeTi
 export async function loadReplaySetup(opts: { modelDir: string }): Promise<ReplaySetup> {
   const pkg = await loadModelPackage(opts.modelDir);
   const [train, test, computeTimes] = await Promise.all([loadSplitTraces({ split: 'train' }), loadSplitTraces({ split: 'test' }), emulatedComputeTimes(pkg)]);
-  return { pkg, train, test, computeTimes, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP };
+  return { pkg, train, test, computeTimes, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, stageProfiles: stageProfilesOf(pkg.manifest, computeTimes) };
 }

@@ -7,6 +7,7 @@
 import type { LayerRegressionProfile } from '../runtime/profile/layer-regression.ts';
 import { predictLayersMs } from '../runtime/profile/layer-regression.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
+import type { StageLatencyProfile } from '../runtime/profile/stage-fit.ts';
 
 export interface SideTimes {
   /** stageMs[i] = time of backbone stage i+1, ms. */
@@ -41,4 +42,17 @@ export function stagesMs(t: SideTimes, fromStage: number, toStage: number): numb
   let ms = 0;
   for (let i = fromStage; i < toStage; i++) ms += t.stageMs[i]!;
   return ms;
+}
+
+/**
+ * The replay world's compute times as the fused per-stage profiles the calibrated planner plans
+ * with: the same stage and head times and per-side overhead, without the jitter (the planner
+ * predicts the median).
+ */
+export function stageProfilesOf(manifest: ModelManifest, times: ComputeTimes): { device: StageLatencyProfile; edge: StageLatencyProfile } {
+  const of = (side: 'device' | 'edge', t: SideTimes): StageLatencyProfile => ({
+    kind: 'stage-fit', name: `replay-${side}`, side, description: `replay compute times (${times.source})`, modelSha256: manifest.onnxSha256,
+    stageMs: [...t.stageMs], headMs: [...t.headMs], callOverheadMs: t.overheadMs,
+  });
+  return { device: of('device', times.device), edge: of('edge', times.edge) };
 }

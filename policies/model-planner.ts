@@ -9,6 +9,7 @@ import type { ModelManifest } from '../runtime/model/manifest.ts';
 import type { DevicePowerConfig } from '../runtime/profile/energy-model.ts';
 import type { LayerRegressionProfile } from '../runtime/profile/layer-regression.ts';
 import { createLatencyTable, predictFromTable, type LatencyPrediction, type LatencyTable } from '../runtime/profile/latency-predictor.ts';
+import type { StageLatencyProfile } from '../runtime/profile/stage-fit.ts';
 
 /** What `createPolicy` gives a baseline. */
 export interface PolicyDeps {
@@ -28,6 +29,11 @@ export interface PolicyDeps {
   readonly seed?: number;
   /** Power constants for predicted energy; default DEFAULT_DEVICE_POWER. */
   readonly power?: DevicePowerConfig;
+  /**
+   * Fused per-stage latency fits of this model's device and edge (what the runtime really
+   * executes); the calibrated planner plans with them. Absent: that planner is unavailable.
+   */
+  readonly stageProfiles?: { readonly device: StageLatencyProfile; readonly edge: StageLatencyProfile };
 }
 
 /**
@@ -50,8 +56,11 @@ export interface Planner {
   predict(action: Action, context: DecisionContext): LatencyPrediction;
 }
 
-export function createPlanner(deps: PolicyDeps): Planner {
-  const table = createLatencyTable(deps.manifest, deps.device, deps.edge);
+/**
+ * A planner over `deps`' candidate actions. Its latency table defaults to Edgent's per-layer
+ * regressions (`deps.device`, `deps.edge`); the calibrated planner passes a stage-fit table.
+ */
+export function createPlanner(deps: PolicyDeps, table: LatencyTable = createLatencyTable(deps.manifest, deps.device, deps.edge)): Planner {
   const actions = deps.actions ?? enumerateActions(deps.manifest);
   const loadAware = deps.loadAware ?? true;
   const predict = (action: Action, ctx: DecisionContext): LatencyPrediction => predictFromTable(table, {

@@ -4,6 +4,7 @@
  */
 import { CoinferError } from '../common/errors.ts';
 import { createBranchyNetPolicy } from './branchynet.ts';
+import { createCalibratedPlannerPolicy } from './calibrated-planner.ts';
 import { createDeviceOnlyPolicy } from './device-only.ts';
 import { createEdgeOnlyPolicy } from './edge-only.ts';
 import { createEdgentPolicy } from './edgent.ts';
@@ -17,6 +18,7 @@ export type { PolicyDeps } from './model-planner.ts';
 
 const FACTORIES = {
   'edgent': createEdgentPolicy,
+  'calibrated': createCalibratedPlannerPolicy,
   'device-only': createDeviceOnlyPolicy,
   'edge-only': createEdgeOnlyPolicy,
   'neurosurgeon': createNeurosurgeonPolicy,

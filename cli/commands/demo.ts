@@ -66,7 +66,7 @@ export function registerDemo(program: Command): void {
       const trace = await loadTrace(opts.trace);
       const envInput: EnvConfigInput = { split: 'test', scenario: { episodeRequests: opts.requests } };
       const codec = new ActionCodec(setup.pkg.manifest, resolveEnvConfig(envInput).encodings);
-      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, actions: codec.actions, seed: opts.seed };
+      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, stageProfiles: setup.stageProfiles, actions: codec.actions, seed: opts.seed };
       const learned = (await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
       const edgent = (await loadPolicy('edgent', { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
 

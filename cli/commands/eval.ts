@@ -53,7 +53,7 @@ export function registerEval(program: Command): void {
       const envInput = { split: opts.traces, scenario: { episodeRequests: opts.episodeRequests } } as const;
       const config = resolveEnvConfig(envInput);
       const codec = new ActionCodec(setup.pkg.manifest, config.encodings);
-      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, actions: codec.actions, seed: opts.seed };
+      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, stageProfiles: setup.stageProfiles, actions: codec.actions, seed: opts.seed };
       const specs = opts.policies.split(',').map((s) => s.trim()).filter(Boolean);
       if (specs.length === 0) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --policies to name at least one policy');
       const policies: Policy[] = [];

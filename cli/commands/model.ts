@@ -156,6 +156,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
     log(`exporting to ONNX and evaluating every exit on ${evalSet.count} test images with onnxruntime-node`);
     const pkg = await packageTrainedModel({
       tf, spec, net: result.net, outDir: o.out, normalization, test: evalSet,
+      ...(o.dataDir !== undefined ? { dataSource: o.dataDir } : {}),
       provenance: {
         dataset: `${dataset} (train ${train.count} images, test ${evalSet.count})`,
         trainingCommand: String(result.meta['trainingCommand'] ?? command),

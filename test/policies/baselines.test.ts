@@ -8,9 +8,11 @@ import { createLatencyTable, predictFromTable } from '../../runtime/profile/late
 import { BASELINE_NAMES, createPolicy } from '../../policies/registry.ts';
 import { exitScores } from '../../policies/model-planner.ts';
 import { randomContext, testManifest } from './fixtures.ts';
+import { sideTimesFromRegression, stageProfilesOf } from '../../env/compute-times.ts';
 
 const manifest = testManifest([0.6, 0.7, 0.75, 0.8, 0.9]);
-const deps = { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, seed: 3 };
+const stageProfiles = stageProfilesOf(manifest, { device: sideTimesFromRegression(manifest, EDGENT_RPI3B), edge: sideTimesFromRegression(manifest, EDGENT_DESKTOP), source: 'test' });
+const deps = { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, stageProfiles, seed: 3 };
 const table = createLatencyTable(manifest, EDGENT_RPI3B, EDGENT_DESKTOP);
 const obs = new Float32Array(4);
 const predict = (a: Action, c: DecisionContext) => predictFromTable(table, { action: a, bandwidthMbps: c.bandwidthMbps, rttMs: c.rttMs, deviceLoad: c.deviceLoad, edgeLoad: c.edgeLoad });
@@ -140,5 +142,26 @@ describe('createPolicy', () => {
       const p = createPolicy(n, { ...deps, actions });
       for (const c of contexts(50, 9)) expect(p.decide(obs, c).encoding).not.toBe('int8');
     }
+  });
+});
+
+describe('calibrated planner', () => {
+  it('plans exactly like Edgent when its stage model is the regressions themselves', () => {
+    const edgent = createPolicy('edgent', deps);
+    const calibrated = createPolicy('calibrated', deps);
+    for (const c of contexts(300, 11)) expect(calibrated.decide(obs, c)).toEqual(edgent.decide(obs, c));
+  });
+
+  it('plans with its own stage times: a device with 40 ms of per-call overhead moves it off local exits', () => {
+    const slow = { ...stageProfiles, device: { ...stageProfiles.device, callOverheadMs: 40 } };
+    const calibrated = createPolicy('calibrated', { ...deps, stageProfiles: slow });
+    const edgent = createPolicy('edgent', deps);
+    let differs = 0;
+    for (const c of contexts(300, 12)) if (JSON.stringify(calibrated.decide(obs, c)) !== JSON.stringify(edgent.decide(obs, c))) differs++;
+    expect(differs).toBeGreaterThan(0);
+  });
+
+  it('refuses to plan without stage profiles, saying how to get them', () => {
+    expect(() => createPolicy('calibrated', { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP })).toThrow(/coinfer profile/);
   });
 });
