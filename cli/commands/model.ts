@@ -204,7 +204,43 @@ async function runEval(o: EvalCliOptions): Promise<void> {
   }
 }
 
-/** Registers `coinfer model train` and `coinfer model eval`. */
+interface AccuracyCliOptions {
+  model: string;
+  dataDir?: string | undefined;
+  limit?: number | undefined;
+  json?: boolean | undefined;
+}
+
+async function runAccuracy(o: AccuracyCliOptions): Promise<void> {
+  const { loadModelPackage } = await import('../../runtime/model/model-package.ts');
+  const { measureActionAccuracy } = await import('../../runtime/training/measure-action-accuracy.ts');
+  const { saveActionAccuracy, ACTION_ACCURACY_FILE } = await import('../../runtime/model/action-accuracy.ts');
+  const pkg = await loadModelPackage(o.model);
+  const dataDir = o.dataDir ?? pkg.manifest.input.dataSource;
+  const full = await loadWithProgress(parseDatasetName(pkg.manifest.input.dataset), 'test', dataDir ? { dataDir } : {});
+  const test = o.limit !== undefined ? takeFirst(full, o.limit) : full;
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'measuring |{bar}| {value}/{total} (partition × encoding, then JPEG qualities)', noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+  bar.start(1, 0);
+  const file = await measureActionAccuracy({ onnx: pkg.onnx, manifest: pkg.manifest, images: test.images, labels: test.labels, onProgress: (d, t) => bar.setTotal(t) === undefined && bar.update(d) });
+  bar.stop();
+  await saveActionAccuracy(pkg.dir, file);
+  const base = pkg.manifest.exits.map((e) => e.accuracy);
+  const rows = file.entries.map((e) => ({ ...e, correct: undefined, deltaPoints: base[e.exit - 1] === null || base[e.exit - 1] === undefined ? null : 100 * (e.accuracy - base[e.exit - 1]!) }));
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ model: o.model, samples: test.count, file: ACTION_ACCURACY_FILE, inputEncodings: file.inputEncodings, entries: rows.map(({ correct: _c, ...r }) => r) })}\n`);
+    return;
+  }
+  process.stdout.write(`${o.model}: ${test.count} test images; written to ${ACTION_ACCURACY_FILE}\n`);
+  const enc = [...new Set(rows.map((r) => `${r.encoding}${r.quality ?? ''}`))];
+  for (const k of enc) {
+    const d = rows.filter((r) => `${r.encoding}${r.quality ?? ''}` === k && r.deltaPoints !== null).map((r) => r.deltaPoints!);
+    const worst = Math.min(...d);
+    process.stdout.write(`  ${k.padEnd(7)} ${d.length} actions: accuracy change vs f32 mean ${(d.reduce((a, b) => a + b, 0) / d.length).toFixed(2)} points, worst ${worst.toFixed(2)}\n`);
+  }
+  for (const ie of file.inputEncodings) process.stdout.write(`  jpeg q${ie.quality}: ${ie.meanBytes.toFixed(0)} B per image (raw ${pkg.manifest.input.shape.reduce((a, b) => a * b, 1)} B), encode ${(ie.encodeMsMedian * 1000).toFixed(0)} µs median here\n`);
+}
+
+/** Registers `coinfer model train`, `model eval` and `model accuracy`. */
 export function registerModel(program: Command): void {
   const model = program.command('model').description('Train, evaluate and package the multi-exit model');
   model
@@ -236,4 +272,12 @@ export function registerModel(program: Command): void {
     .option('--limit <n>', 'evaluate the first N test images only', intArg('--limit'))
     .option('--json', 'print one JSON document')
     .action(async (opts) => runEval(opts));
+  model
+    .command('accuracy')
+    .description('Measure the true accuracy of every lossy action (f16/int8 intermediates, JPEG inputs) on the test set and store it in the package')
+    .requiredOption('--model <dir>', 'model package directory')
+    .option('--data-dir <dir>', "dataset folder (default: the package's recorded source)")
+    .option('--limit <n>', 'measure on the first N test images only (smoke tests)', intArg('--limit'))
+    .option('--json', 'print one JSON document')
+    .action(async (opts) => runAccuracy(opts));
 }
