@@ -87,6 +87,8 @@ export class VecReplayEnv {
   /** Edge service time of another device's request (a raw image through the whole model), ms. */
   readonly #backgroundServiceMs: number;
   #lanes: RequestLane[] = [];
+  /** Per lane: the episode the last step ended (its final context), or null when it did not end one. */
+  #finalLanes: (RequestLane | null)[] = [];
   /** Hot-path scratch records (reused every step). */
   readonly #sim: SimOutcome = newSim();
   readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false };
@@ -131,6 +133,7 @@ export class VecReplayEnv {
   reset(seed: number): void {
     const root = createRng(seed);
     this.#lanes = [];
+    this.#finalLanes = new Array<RequestLane | null>(this.numEnvs).fill(null);
     for (let i = 0; i < this.numEnvs; i++) {
       const lane = this.#stream.newLane(root.fork());
       this.#lanes.push(lane);
@@ -285,10 +288,12 @@ export class VecReplayEnv {
         this.truncated[i] = 1;
         const o0 = i * OBSERVATION_SIZE;
         for (let k = 0; k < OBSERVATION_SIZE; k++) this.finalObservations[o0 + k] = this.observations[o0 + k]!;
+        this.#finalLanes[i] = lane;
         this.#lanes[i] = this.#stream.newLane(lane.rng);
         this.#writeObs(i);
       } else {
         this.truncated[i] = 0;
+        this.#finalLanes[i] = null;
       }
     }
   }
@@ -296,7 +301,19 @@ export class VecReplayEnv {
   /** Starts a new episode in lane i, continuing its RNG stream (reset without a seed). */
   restart(i: number): void {
     this.#lanes[i] = this.#stream.newLane(this.#laneAt(i).rng);
+    this.#finalLanes[i] = null;
     this.#writeObs(i);
+  }
+
+  /**
+   * For a lane the last step truncated: the context and request count of the episode that
+   * ended (what `finalObservations` describe); null otherwise. `context(i)` and
+   * `requestsDone(i)` already describe the next episode then.
+   */
+  finalState(i: number): { readonly context: DecisionContext; readonly requestsDone: number } | null {
+    this.#laneAt(i);
+    const lane = this.#finalLanes[i];
+    return lane ? { context: this.#stream.context(lane), requestsDone: lane.requestsDone } : null;
   }
 
   /** Requests served so far in lane i's episode. */
