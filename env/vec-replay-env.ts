@@ -20,6 +20,7 @@ import { OBSERVATION_SIZE } from './observation.ts';
 import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './replay-config.ts';
 import { RequestStream, type RequestLane, type ServedRequest } from './request-stream.ts';
 import { computeReward } from './reward.ts';
+import { measuredRttMs } from './rtt-measurement.ts';
 import type { RequestOutcome } from './step-info.ts';
 
 export interface VecReplayEnvOptions {
@@ -91,7 +92,7 @@ export class VecReplayEnv {
   #finalLanes: (RequestLane | null)[] = [];
   /** Hot-path scratch records (reused every step). */
   readonly #sim: SimOutcome = newSim();
-  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false };
+  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false, edgeReplied: false, measuredRttMs: Number.NaN };
 
   constructor(opts: VecReplayEnvOptions) {
     if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`Expected numEnvs a positive integer, actually ${opts.numEnvs}`);
@@ -196,7 +197,7 @@ export class VecReplayEnv {
     // Other devices keep the edge busy a share u of the time with requests of service time S:
     // an M/D/1 queue, mean wait u·S / (2(1 − u)) before this request runs (env/edge-load.ts
     // generates that load for real in the live env).
-    const u = lane.edgeLoad;
+    const u = lane.trueEdgeLoad;
     const edgeMs = t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u));
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
@@ -280,6 +281,8 @@ export class VecReplayEnv {
       served.deviceMs = o.deviceMs;
       served.totalMs = o.totalMs;
       served.hit = hit;
+      served.edgeReplied = !served.local && !o.fallback;
+      served.measuredRttMs = served.edgeReplied ? measuredRttMs(this.config.scenario.rttMs, { imageIndex: lane.imageIndex, requestIndex: lane.requestsDone, traceTimeS: lane.traceTimeS }) : Number.NaN;
       const episodeDone = this.#stream.finishRequest(lane, served);
       this.terminated[i] = 0;
       this.#writeObs(i);
