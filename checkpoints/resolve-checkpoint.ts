@@ -1,14 +1,19 @@
 /**
  * Turns a checkpoint reference into a checked checkpoint directory. A reference is an id in the
  * registry, 'latest' (most recently created), 'best' or 'best:<metric>' (by an eval metric), or
- * a path to a checkpoint directory.
+ * a path to a checkpoint directory. {@link resolveCheckpointIn} searches several registries in
+ * order (the user's runs, then the shipped policy) and says which one answered.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoinferError } from '../common/errors.ts';
 import { readCheckpoint, META_FILE } from './checkpoint-io.ts';
 import type { CheckpointExpectation, CheckpointMeta } from './checkpoint-meta.ts';
 import { CheckpointRegistry, type RegistryEntry } from './checkpoint-registry.ts';
+
+/** The registry of the shipped DQN policy (models/dqn-policy; docs/dqn.md). */
+export const SHIPPED_CHECKPOINT_ROOT: string = fileURLToPath(new URL('../models/dqn-policy', import.meta.url));
 
 /** The metric 'best' ranks by unless told otherwise. */
 export const DEFAULT_BEST_METRIC = 'eval/mean_reward';
@@ -27,6 +32,8 @@ export interface ResolvedCheckpoint {
   /** The checkpoint directory. */
   readonly dir: string;
   readonly meta: CheckpointMeta;
+  /** The registry root the reference resolved in; null for a path reference. */
+  readonly root: string | null;
 }
 
 function notFound(message: string): never {
@@ -70,7 +77,7 @@ export async function resolveCheckpoint(root: string, ref: string, options: Reso
     const dir = resolve(ref);
     if (!(await isDir(dir))) notFound(`No checkpoint directory at ${dir}: check the path, or pass an id from 'coinfer checkpoints list'`);
     const meta = await readCheckpoint(dir, expect);
-    return { id: meta.id, dir, meta };
+    return { id: meta.id, dir, meta, root: null };
   }
   const registry = new CheckpointRegistry(root);
   const entries = await registry.list();
@@ -95,5 +102,32 @@ export async function resolveCheckpoint(root: string, ref: string, options: Reso
   if (meta.id !== (entry?.id ?? ref)) {
     throw new CoinferError('ERR_CHECKPOINT_CORRUPT', `${join(dir, META_FILE)} has id ${meta.id} but was reached as ${entry?.id ?? ref}: run 'coinfer checkpoints rebuild --root ${root}'`);
   }
-  return { id: meta.id, dir, meta };
+  return { id: meta.id, dir, meta, root };
+}
+
+const isSymbolic = (ref: string): boolean => ref === 'latest' || ref === 'best' || ref.startsWith('best:');
+
+/**
+ * Resolves `ref` in the first of `roots` that can answer it: an id in the first registry that
+ * holds it; 'latest' / 'best' in the first registry with any checkpoint (so your own runs
+ * shadow the shipped ones, and checkpoints of different registries are never ranked
+ * together); a path as it is. `root` of the result says where it resolved.
+ * @throws CoinferError ERR_CHECKPOINT_NOT_FOUND naming every root searched, and what
+ *   resolveCheckpoint throws
+ * @example await resolveCheckpointIn(['runs/checkpoints', 'models/dqn-policy'], 'latest')
+ */
+export async function resolveCheckpointIn(roots: readonly string[], ref: string, options: ResolveCheckpointOptions = {}): Promise<ResolvedCheckpoint> {
+  if (roots.length === 0) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected at least one checkpoint registry root');
+  const unique = roots.filter((r, i) => roots.findIndex((q) => resolve(q) === resolve(r)) === i);
+  if (typeof ref !== 'string' || ref === '' || (!isSymbolic(ref) && looksLikePath(ref))) return resolveCheckpoint(unique[0]!, ref, options);
+  for (const root of unique) {
+    const entries = await new CheckpointRegistry(root).list();
+    const answers = isSymbolic(ref) ? entries.length > 0 : entries.some((e) => e.id === ref) || (await isDir(join(root, ref)));
+    if (answers) return resolveCheckpoint(root, ref, options);
+  }
+  return notFound(
+    isSymbolic(ref)
+      ? `No checkpoints registered in ${unique.join(' or ')}: train one first ('coinfer train --out <dir>'), or pass --checkpoints <dir>`
+      : `No checkpoint '${ref}' in ${unique.join(' or ')}: run 'coinfer checkpoints list --root <dir>' to see the ids, or use 'latest' / 'best'`,
+  );
 }

@@ -1,8 +1,10 @@
 /**
  * Turns a policy spec from the command line into a Policy: a baseline name (`edgent`,
  * `device-only`, `random`, …; see policies/registry.ts), `dqn` (the shipped policy), or
- * `dqn:<ref>`, a checkpoint reference in the given registry (id, `latest`, `best`,
- * `best:<metric>` or a path; see checkpoints/resolve-checkpoint.ts).
+ * `dqn:<ref>`, a checkpoint reference (id, `latest`, `best`, `best:<metric>` or a path; see
+ * checkpoints/resolve-checkpoint.ts) looked up in the given registry, then in the shipped one
+ * (models/dqn-policy), so `dqn:latest` works in a fresh clone. Where it resolved is reported
+ * on stderr (or to `deps.report`).
  *
  * Loading a DQN: resolveCheckpoint (checked against the env's observation size, action count
  * and action labels) → loadCheckpoint → readWeights → dispose the tf model → ActingPolicy
@@ -12,11 +14,11 @@
  * @example
  * const { policy, dqn } = await loadPolicy('dqn:best', { codec: env.codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: 'runs/checkpoints' });
  */
-import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
 import { ActingPolicy } from '../agent/acting-policy.ts';
 import { readWeights, type NetworkWeights } from '../agent/q-network.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-io.ts';
-import { resolveCheckpoint, type ResolvedCheckpoint } from '../checkpoints/resolve-checkpoint.ts';
+import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT, type ResolvedCheckpoint } from '../checkpoints/resolve-checkpoint.ts';
 import { CoinferError } from '../common/errors.ts';
 import { loadTf, type Tf } from '../common/tf-backend.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
@@ -28,7 +30,7 @@ import { createPolicy, type PolicyDeps } from '../policies/registry.ts';
 export const DQN_PREFIX = 'dqn:';
 
 /** The shipped DQN checkpoint registry (trained with `coinfer train`, see docs/dqn.md). */
-export const SHIPPED_POLICY_ROOT = fileURLToPath(new URL('../models/dqn-policy', import.meta.url));
+export const SHIPPED_POLICY_ROOT: string = SHIPPED_CHECKPOINT_ROOT;
 
 /** The bare spec 'dqn' names the shipped policy: the best checkpoint of SHIPPED_POLICY_ROOT. */
 export const SHIPPED_POLICY_SPEC = 'dqn';
@@ -40,8 +42,10 @@ export interface LoadPolicyDeps {
   readonly observationSize: number;
   /** What baselines are built from (manifest, latency profiles, candidate actions, seed). */
   readonly policyDeps: PolicyDeps;
-  /** Checkpoint registry root (e.g. 'runs/checkpoints'). */
+  /** Checkpoint registry root (e.g. 'runs/checkpoints'), searched before the shipped registry. */
   readonly checkpointsRoot: string;
+  /** Receives one line saying where a `dqn:` spec resolved; default: written to stderr. */
+  readonly report?: (line: string) => void;
   /** The tf namespace; default `loadTf()` (only loaded for dqn specs). */
   readonly tf?: Tf;
 }
@@ -67,6 +71,12 @@ export interface LoadedPolicy {
  * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN (unknown baseline or empty ref),
  *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
  */
+/** One line: which checkpoint a spec resolved to, and in which registry. */
+export function describeResolution(spec: string, c: ResolvedCheckpoint): string {
+  const where = c.root === null ? `at ${c.dir}` : `in ${c.root === SHIPPED_POLICY_ROOT ? 'the shipped registry' : 'registry'} ${relative(process.cwd(), c.root) || '.'}`;
+  return `${spec}: checkpoint ${c.id} (step ${c.meta.step}) ${where}`;
+}
+
 export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<LoadedPolicy> {
   if (spec === SHIPPED_POLICY_SPEC) {
     const loaded = await loadPolicy(`${DQN_PREFIX}best`, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
@@ -78,7 +88,8 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected 'dqn:<checkpoint>' (an id, 'latest', 'best', 'best:<metric>' or a path), actually '${spec}'`);
   }
   const expect = { observationSize: deps.observationSize, actionCount: deps.codec.size, actionLabels: deps.codec.labels };
-  const checkpoint = await resolveCheckpoint(deps.checkpointsRoot, ref, { expect });
+  const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], ref, { expect });
+  (deps.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(describeResolution(spec, checkpoint));
   const tf = deps.tf ?? (await loadTf()).tf;
   const { model } = await loadCheckpoint(tf, checkpoint.dir, expect);
   let weights: NetworkWeights;

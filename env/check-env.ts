@@ -4,7 +4,9 @@
  */
 import { CoinferError, isCoinferError } from '../common/errors.ts';
 import { createRng } from '../common/rng.ts';
+import type { DecisionContext } from './decision-context.ts';
 import type { Env, MaskedInfo } from './env.ts';
+import { OBSERVATION_FIELDS, OBSERVATION_SIZE, writeObservation } from './observation.ts';
 import { Discrete } from './spaces.ts';
 
 export interface CheckEnvOptions {
@@ -50,23 +52,72 @@ function validAction(mask: Uint8Array, r: number): number {
 
 type AnyEnv = Env<Float32Array, number, MaskedInfo>;
 
+/** The coinfer envs' info (env/step-info.ts), as far as the checker reads it. */
+interface ContextInfo extends MaskedInfo {
+  readonly context: DecisionContext;
+  readonly outcome: { readonly deadlineMs: number } | null;
+  readonly requestsDone: number;
+}
+
+function hasContext(info: MaskedInfo): info is ContextInfo {
+  const i = info as Partial<ContextInfo>;
+  return typeof i.context === 'object' && i.context !== null && typeof i.requestsDone === 'number';
+}
+
+/** Observation entries computed from the decision context alone (the rest describe the last outcome). */
+const CONTEXT_FIELDS = ['bandwidth_log', 'bandwidth_trend', 'deadline', 'device_load', 'edge_load', 'rtt'] as const;
+
+/**
+ * For envs whose info carries the decision context: the info must describe the same request
+ * as the observation returned with it (also on the step that ends an episode, where an
+ * auto-resetting env is tempted to report the next episode's), count the requests served,
+ * and its outcome must be the request that was waiting.
+ */
+function checkInfo(where: string, obs: Float32Array, info: MaskedInfo, prev: { requestsDone: number; deadlineMs: number } | null): void {
+  if (!hasContext(info)) return;
+  const expected = new Float32Array(OBSERVATION_SIZE);
+  writeObservation(expected, 0, info.context, null);
+  for (const field of CONTEXT_FIELDS) {
+    const k = OBSERVATION_FIELDS.indexOf(field);
+    if (!Object.is(expected[k], obs[k])) {
+      fail(`${where}: observation[${k}] (${field}) = ${obs[k]} but info.context gives ${expected[k]}: info must describe the request the observation describes (on the last step of an episode, not the next episode's first)`);
+    }
+  }
+  const want = prev === null ? 0 : prev.requestsDone + 1;
+  if (info.requestsDone !== want) fail(`${where}: expected info.requestsDone ${want}, actually ${info.requestsDone}`);
+  if (prev === null) {
+    if (info.outcome !== null) fail(`${where}: expected info.outcome null after reset, actually an outcome`);
+  } else if (info.outcome === null || info.outcome.deadlineMs !== prev.deadlineMs) {
+    fail(`${where}: expected info.outcome to be the request that was waiting (deadline ${prev.deadlineMs} ms), actually ${info.outcome === null ? 'null' : `deadline ${info.outcome.deadlineMs} ms`}`);
+  }
+}
+
+const stateOf = (info: MaskedInfo): { requestsDone: number; deadlineMs: number } | null =>
+  hasContext(info) ? { requestsDone: info.requestsDone, deadlineMs: info.context.deadlineMs } : null;
+
 async function rollout(env: AnyEnv, seed: number, steps: number): Promise<{ obs: Float32Array[]; rewards: number[] }> {
   const rng = createRng(seed + 1);
   const first = await env.reset({ seed });
+  checkInfo('reset', first.observation, first.info, null);
   const obs = [first.observation.slice()];
   const rewards: number[] = [];
   let mask = first.info.actionMask;
+  let prev = stateOf(first.info);
   for (let i = 0; i < steps; i++) {
     const r = await env.step(validAction(mask, rng.next()));
     if (typeof r.terminated !== 'boolean' || typeof r.truncated !== 'boolean') fail('step must return boolean terminated and truncated');
     if (!Number.isFinite(r.reward)) fail(`step returned a non-finite reward ${r.reward}`);
     if (!env.observationSpace.contains(r.observation)) fail(`step returned an observation outside observationSpace: [${Array.from(r.observation).join(', ')}]`);
+    checkInfo(`step ${i + 1}${r.terminated || r.truncated ? ' (episode end)' : ''}`, r.observation, r.info, prev);
     obs.push(r.observation.slice());
     rewards.push(r.reward);
     mask = r.info.actionMask;
+    prev = stateOf(r.info);
     if (r.terminated || r.truncated) {
       const again = await env.reset();
+      checkInfo('reset after an episode end', again.observation, again.info, null);
       mask = again.info.actionMask;
+      prev = stateOf(again.info);
     }
   }
   return { obs, rewards };

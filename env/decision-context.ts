@@ -31,11 +31,11 @@ export interface DecisionContext {
   readonly bandwidthMbps: number;
   /** Recent trend of the estimate, Mbps per second (positive = improving). */
   readonly bandwidthTrendMbpsPerS: number;
-  /** Round-trip propagation time to the edge, ms. */
+  /** Round-trip time to the edge as the device last measured it (its last answered offload), ms. */
   readonly rttMs: number;
   /** Device CPU load in [0, 1] (background work competing with inference). */
   readonly deviceLoad: number;
-  /** Edge load in [0, 1] (share of the edge busy with other devices' requests). */
+  /** Edge load in [0, 1] (share of the edge busy with other devices' requests) as the edge last reported it. */
   readonly edgeLoad: number;
   /** Valid actions by codec index when some are unavailable (e.g. the edge is unreachable); undefined = all valid. */
   readonly actionMask?: Uint8Array;

@@ -254,7 +254,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     const observation = this.#observation;
     const rttMs = this.config.scenario.rttMs;
     await this.device.setDeviceLoad(this.#deviceLoadOn ? lane.deviceLoad : 0);
-    this.#edgeLoad?.set({ activeDevices: popcount(lane.scenario.activeDevices), utilisation: lane.edgeLoad });
+    this.#edgeLoad?.set({ activeDevices: popcount(lane.scenario.activeDevices), utilisation: lane.trueEdgeLoad });
     const k = lane.imageIndex;
     const pixels = this.samples.shape.reduce((a, b) => a * b, 1);
     // A shaper positioned at this request's arrival in the trace (the idle gap is skipped).
@@ -273,10 +273,15 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
       fallback: record.fallback, answeredExit: record.answeredExit, imageIndex: k, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
     };
     const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: this.#exitAccuracy[record.answeredExit - 1]!, accuracyRange: this.#accuracyRange, energyMj });
+    // The reply reports the edge's queue and compute times, not a load figure: the device takes the
+    // load the edge served this request under. Its RTT is the shaped propagation plus the real
+    // return path (reply wait beyond the edge's own time).
+    const edgeReplied = sent && !record.fallback;
     const done = this.#stream.finishRequest(lane, {
       local: this.codec.isLocal(action), bytes: record.bytes,
       transmitMs: sent ? record.uplinkMs - record.queuedMs - rttMs : Number.NaN,
       deviceMs: record.deviceMs, totalMs: record.totalMs, hit,
+      edgeReplied, measuredRttMs: edgeReplied ? rttMs + Math.max(0, record.replyWaitMs - record.edgeMs) : Number.NaN,
     });
     const next = new Float32Array(OBSERVATION_SIZE);
     this.#stream.writeObservation(next, 0, lane);

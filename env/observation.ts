@@ -5,16 +5,26 @@
  *  1 bandwidth trend: tanh(trend Mbps/s)
  *  2 deadline / 1000 ms
  *  3 device load in [0, 1]
- *  4 edge load in [0, 1] (as last reported by the edge)
+ *  4 edge load in [0, 1] as the edge last reported it (with its last reply; stale in between)
  *  5 last request hit its deadline (1/0; 1 before the first)
  *  6 last request's latency / its deadline, clamped to [0, 2], halved
  *  7 last transfer's measured throughput, log-scaled as in 0 (0.5 ≈ 1 Mbps before any)
- *  8 round-trip time / 100 ms, clamped to [0, 1]
+ *  8 round-trip time the device measured on its last answered offload / 100 ms, clamped to [0, 1]
+ *
+ * Changing what any entry means bumps {@link OBSERVATION_VERSION} (docs/environments.md).
  */
 import { Box } from './spaces.ts';
 import type { DecisionContext } from './decision-context.ts';
 
 export const OBSERVATION_SIZE = 9;
+
+/**
+ * Version of the observation's meaning, for checkpoints to record: a network trained on one
+ * version reads another's vectors wrongly even when the size matches.
+ * 1: edge load = the true current load, RTT = the scenario constant.
+ * 2: edge load and RTT as of the last offload the edge answered (what a device can know).
+ */
+export const OBSERVATION_VERSION = 2;
 
 export const OBSERVATION_FIELDS = [
   'bandwidth_log', 'bandwidth_trend', 'deadline', 'device_load', 'edge_load',

@@ -54,12 +54,15 @@ export class ReplayEnv implements Env<Float32Array, number, CoinferInfo> {
     this.vec.step(this.#action, this.#outcomes);
     const truncated = this.vec.truncated[0] === 1;
     if (truncated) this.#state = 'new'; // Gymnasium: reset before stepping a finished episode
+    const outcome = this.#outcomes[0]!;
+    // The vector env has already started the next episode: report the one that just ended.
+    const final = truncated ? this.vec.finalState(0) : null;
     return {
       observation: (truncated ? this.vec.finalObservations : this.vec.observations).slice(0, this.vec.observationSize),
       reward: this.vec.rewards[0]!,
       terminated: false,
       truncated,
-      info: this.#info(this.#outcomes[0]!),
+      info: final === null ? this.#info(outcome) : { ...this.#info(outcome), context: final.context, requestsDone: final.requestsDone },
     };
   }
 

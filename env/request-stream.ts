@@ -6,7 +6,13 @@
  *
  * Both envs draw from one `RequestStream` in the same order, so the same seed gives the same
  * request stream (deadlines, images, loads, trace positions) whatever the actions and however
- * the requests were served: the scenario's random draws never depend on outcomes. The live env
+ * the requests were served: the scenario's random draws never depend on outcomes.
+ *
+ * What the device knows of the edge is what the edge told it: the edge load and the RTT in the
+ * observation are those of the last offload the edge answered (at episode start, those of the
+ * connection set-up: the true load and the nominal RTT), stale until the next reply. The true
+ * current load (`trueEdgeLoad`) drives the replay's queue model and the live env's background
+ * devices and is never observed. The live env
  * draws the replay's jitter indices too and ignores them (its jitter is real), keeping the RNG
  * consumption identical.
  *
@@ -47,9 +53,13 @@ export interface RequestLane {
   deadlineMs: number;
   bandwidthMbps: number;
   bandwidthTrendMbpsPerS: number;
+  /** RTT the device measured on the last offload the edge answered, ms. */
   rttMs: number;
   deviceLoad: number;
+  /** Edge load as the edge last reported it (with its last reply), in [0, 1]. */
   edgeLoad: number;
+  /** The edge's true current load from other devices, in [0, 1] (not observed). */
+  trueEdgeLoad: number;
   /** Index of this request's image among the first `imagePool` evaluation samples. */
   imageIndex: number;
   /** Replay jitter draws (multiplicative, median ≈ 1); the live env ignores them. */
@@ -69,6 +79,10 @@ export interface ServedRequest {
   deviceMs: number;
   totalMs: number;
   hit: boolean;
+  /** The edge answered this request (an offload that was not abandoned): its reply reports its load. */
+  edgeReplied: boolean;
+  /** RTT the device measured on this request, ms (NaN without a reply). */
+  measuredRttMs: number;
 }
 
 export interface RequestStreamOptions {
@@ -126,12 +140,13 @@ export class RequestStream {
       hasLast: false,
       last: { hit: true, latencyMs: 0, deadlineMs: 1, throughputMbps: Number.NaN },
       deadlineMs: 0, bandwidthMbps: 1, bandwidthTrendMbpsPerS: 0, rttMs: this.config.scenario.rttMs,
-      deviceLoad: 0, edgeLoad: 0, imageIndex: 0, deviceJitter: 1, edgeJitter: 1,
+      deviceLoad: 0, edgeLoad: 0, trueEdgeLoad: 0, imageIndex: 0, deviceJitter: 1, edgeJitter: 1,
     };
     // The device learns the link before its first request: one probe (as a real device would
     // from connection set-up), so the first estimate is not a blind prior.
     this.#probe(lane);
     this.#drawRequest(lane);
+    lane.edgeLoad = lane.trueEdgeLoad; // reported at connection set-up
     return lane;
   }
 
@@ -159,7 +174,7 @@ export class RequestStream {
     lane.deviceJitter = dj[lane.rng.int(dj.length)]!;
     lane.edgeJitter = ej[lane.rng.int(ej.length)]!;
     lane.deviceLoad = deviceLoadOf(sc, lane.scenario);
-    lane.edgeLoad = edgeLoadOf(sc, lane.scenario);
+    lane.trueEdgeLoad = edgeLoadOf(sc, lane.scenario);
   }
 
   /**
@@ -178,6 +193,11 @@ export class RequestStream {
     last.deadlineMs = lane.deadlineMs;
     last.throughputMbps = transferred ? (served.bytes * 8) / (transmitMs * 1000) : Number.NaN;
     lane.hasLast = true;
+    if (served.edgeReplied) {
+      // the reply carries the load the edge served this request under, and times the round trip
+      lane.edgeLoad = lane.trueEdgeLoad;
+      if (Number.isFinite(served.measuredRttMs) && served.measuredRttMs >= 0) lane.rttMs = served.measuredRttMs;
+    }
     // the device abandons a request at its deadline; the next one arrives on the fixed interval
     const busyMs = Math.min(served.totalMs, lane.deadlineMs);
     lane.traceTimeS += Math.max(this.config.scenario.requestIntervalMs, busyMs) / 1000;

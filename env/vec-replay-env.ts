@@ -20,6 +20,7 @@ import { OBSERVATION_SIZE } from './observation.ts';
 import { resolveEnvConfig, type EnvConfig, type EnvConfigInput } from './replay-config.ts';
 import { RequestStream, type RequestLane, type ServedRequest } from './request-stream.ts';
 import { computeReward } from './reward.ts';
+import { measuredRttMs } from './rtt-measurement.ts';
 import type { RequestOutcome } from './step-info.ts';
 
 export interface VecReplayEnvOptions {
@@ -87,9 +88,11 @@ export class VecReplayEnv {
   /** Edge service time of another device's request (a raw image through the whole model), ms. */
   readonly #backgroundServiceMs: number;
   #lanes: RequestLane[] = [];
+  /** Per lane: the episode the last step ended (its final context), or null when it did not end one. */
+  #finalLanes: (RequestLane | null)[] = [];
   /** Hot-path scratch records (reused every step). */
   readonly #sim: SimOutcome = newSim();
-  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false };
+  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false, edgeReplied: false, measuredRttMs: Number.NaN };
 
   constructor(opts: VecReplayEnvOptions) {
     if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`Expected numEnvs a positive integer, actually ${opts.numEnvs}`);
@@ -131,6 +134,7 @@ export class VecReplayEnv {
   reset(seed: number): void {
     const root = createRng(seed);
     this.#lanes = [];
+    this.#finalLanes = new Array<RequestLane | null>(this.numEnvs).fill(null);
     for (let i = 0; i < this.numEnvs; i++) {
       const lane = this.#stream.newLane(root.fork());
       this.#lanes.push(lane);
@@ -193,7 +197,7 @@ export class VecReplayEnv {
     // Other devices keep the edge busy a share u of the time with requests of service time S:
     // an M/D/1 queue, mean wait u·S / (2(1 − u)) before this request runs (env/edge-load.ts
     // generates that load for real in the live env).
-    const u = lane.edgeLoad;
+    const u = lane.trueEdgeLoad;
     const edgeMs = t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u));
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
@@ -277,6 +281,8 @@ export class VecReplayEnv {
       served.deviceMs = o.deviceMs;
       served.totalMs = o.totalMs;
       served.hit = hit;
+      served.edgeReplied = !served.local && !o.fallback;
+      served.measuredRttMs = served.edgeReplied ? measuredRttMs(this.config.scenario.rttMs, { imageIndex: lane.imageIndex, requestIndex: lane.requestsDone, traceTimeS: lane.traceTimeS }) : Number.NaN;
       const episodeDone = this.#stream.finishRequest(lane, served);
       this.terminated[i] = 0;
       this.#writeObs(i);
@@ -285,10 +291,12 @@ export class VecReplayEnv {
         this.truncated[i] = 1;
         const o0 = i * OBSERVATION_SIZE;
         for (let k = 0; k < OBSERVATION_SIZE; k++) this.finalObservations[o0 + k] = this.observations[o0 + k]!;
+        this.#finalLanes[i] = lane;
         this.#lanes[i] = this.#stream.newLane(lane.rng);
         this.#writeObs(i);
       } else {
         this.truncated[i] = 0;
+        this.#finalLanes[i] = null;
       }
     }
   }
@@ -296,7 +304,19 @@ export class VecReplayEnv {
   /** Starts a new episode in lane i, continuing its RNG stream (reset without a seed). */
   restart(i: number): void {
     this.#lanes[i] = this.#stream.newLane(this.#laneAt(i).rng);
+    this.#finalLanes[i] = null;
     this.#writeObs(i);
+  }
+
+  /**
+   * For a lane the last step truncated: the context and request count of the episode that
+   * ended (what `finalObservations` describe); null otherwise. `context(i)` and
+   * `requestsDone(i)` already describe the next episode then.
+   */
+  finalState(i: number): { readonly context: DecisionContext; readonly requestsDone: number } | null {
+    this.#laneAt(i);
+    const lane = this.#finalLanes[i];
+    return lane ? { context: this.#stream.context(lane), requestsDone: lane.requestsDone } : null;
   }
 
   /** Requests served so far in lane i's episode. */

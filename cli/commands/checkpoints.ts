@@ -2,9 +2,10 @@
  * `coinfer checkpoints list|show|rebuild`: the checkpoint registry from the command line.
  * Composition only: the work lives in checkpoints/. Loads no tfjs.
  */
+import { relative } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { CheckpointRegistry, rebuildRegistry, type RegistryEntry } from '../../checkpoints/checkpoint-registry.ts';
-import { resolveCheckpoint } from '../../checkpoints/resolve-checkpoint.ts';
+import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT } from '../../checkpoints/resolve-checkpoint.ts';
 import { formatTable } from '../format-table.ts';
 
 export const DEFAULT_CHECKPOINT_ROOT = './runs/checkpoints';
@@ -33,20 +34,20 @@ export function registerCheckpoints(program: Command): void {
     .action(async (opts) => {
       const entries = await new CheckpointRegistry(opts.root).list();
       if (opts.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
-      else if (entries.length === 0) process.stdout.write(`No checkpoints in ${opts.root}\n`);
+      else if (entries.length === 0) process.stdout.write(`No checkpoints in ${opts.root} (the shipped policy's: --root ${relative(process.cwd(), SHIPPED_CHECKPOINT_ROOT)})\n`);
       else process.stdout.write(`${listTable(entries)}\n`);
     });
 
   cmd
     .command('show')
-    .description("Check one checkpoint and print its metadata (ref: id, 'latest', 'best', 'best:<metric>' or a path)")
+    .description("Check one checkpoint and print its metadata (ref: id, 'latest', 'best', 'best:<metric>' or a path; looked up in --root, then in the shipped registry)")
     .argument('<ref>', 'checkpoint reference')
     .option('--root <dir>', 'registry root directory', DEFAULT_CHECKPOINT_ROOT)
     .option('--metric <name>', "eval metric that 'best' ranks by")
     .option('--min', "'best' is the smallest metric value (default: largest)")
     .option('--json', 'print checkpoint.json as one JSON document')
     .action(async (ref, opts) => {
-      const resolved = await resolveCheckpoint(opts.root, ref, { ...(opts.metric ? { metric: opts.metric } : {}), mode: opts.min ? 'min' : 'max' });
+      const resolved = await resolveCheckpointIn([opts.root, SHIPPED_CHECKPOINT_ROOT], ref, { ...(opts.metric ? { metric: opts.metric } : {}), mode: opts.min ? 'min' : 'max' });
       const meta = resolved.meta;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ dir: resolved.dir, ...meta }, null, 2)}\n`);
@@ -57,6 +58,7 @@ export function registerCheckpoints(program: Command): void {
         [
           `id          ${meta.id}`,
           `dir         ${resolved.dir}`,
+          `registry    ${resolved.root === null ? '-' : resolved.root === SHIPPED_CHECKPOINT_ROOT ? `${resolved.root} (shipped)` : resolved.root}`,
           `parent      ${meta.parentId ?? '-'}`,
           `step        ${meta.step}`,
           `created     ${meta.createdAt} (coinfer ${meta.packageVersion}, schema ${meta.schemaVersion})`,

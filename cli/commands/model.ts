@@ -4,6 +4,7 @@
  * exits with onnxruntime-node. Composition only: the work lives in runtime/training.
  */
 import { Command, Option } from '@commander-js/extra-typings';
+import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -266,7 +267,7 @@ export function registerModel(program: Command): void {
   model
     .command('eval')
     .description("Evaluate every exit of a model package with onnxruntime-node")
-    .requiredOption('--model <dir>', 'model package directory')
+    .option('--model <dir>', 'model package directory (default: the shipped model)', DEFAULT_MODEL_DIR)
     .addOption(new Option('--dataset <name>', "dataset (default: the package's)").choices(DATASET_NAMES))
     .option('--data-dir <dir>', 'dataset folder')
     .option('--limit <n>', 'evaluate the first N test images only', intArg('--limit'))

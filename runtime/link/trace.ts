@@ -1,6 +1,8 @@
 /**
  * Bandwidth traces: a step function of throughput over time, read from the shipped CSV files
- * (`t_s,mbps`, data/traces/README.md) or made synthetically for tests and plain runs.
+ * (`t_s,mbps`, data/traces/README.md), from Mahimahi or Pensieve-style cooked traces
+ * (runtime/link/trace-formats.ts; loadTrace detects the format), or made synthetically for
+ * tests and plain runs.
  *
  * Replay convention (sample-and-hold): row i holds from `timesS[i]` until `timesS[i+1]`; the
  * last row holds for one median sample interval, so `durationS = last t + median interval`
@@ -10,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { CoinferError } from '../../common/errors.ts';
+import { detectTraceFormat, parseCooked, parseMahimahi, rateProblem, strictNumber, type TraceFormat } from './trace-formats.ts';
 
 /** An immutable, validated bandwidth trace. Build it with {@link createTrace} or the parsers. */
 export interface BandwidthTrace {
@@ -19,7 +22,7 @@ export interface BandwidthTrace {
   readonly source: string;
   /** Sample start times, s: first 0, strictly increasing. Do not mutate. */
   readonly timesS: Float64Array;
-  /** Throughput held from the matching `timesS` entry, Mbps (10^6 bit/s), finite ≥ 0. */
+  /** Throughput held from the matching `timesS` entry, Mbps (10^6 bit/s), finite, ≥ 0, ≤ MAX_TRACE_MBPS. */
   readonly mbps: Float64Array;
   /** Nominal length, s: last t + median sample interval; the replay loops after it. */
   readonly durationS: number;
@@ -52,7 +55,7 @@ function medianIntervalS(timesS: Float64Array): number {
 
 /**
  * Builds a trace from arrays, checking the format rules (first time 0, strictly increasing,
- * throughput finite ≥ 0, at least one row).
+ * throughput finite, ≥ 0 and ≤ MAX_TRACE_MBPS, at least one row).
  *
  * @throws CoinferError ERR_TRACE_FORMAT naming the offending row (1-based data row).
  * @example createTrace({ name: 'step', timesS: [0, 2], mbps: [8, 0], durationS: 4 })
@@ -83,16 +86,11 @@ function checkRow(r: { name: string; where: string; tS: number; mbps: number; pr
   if (r.prevS !== null && !(r.tS > r.prevS)) {
     throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected t_s strictly increasing (> ${r.prevS}), actually ${r.tS}; merge or drop duplicate samples`);
   }
-  if (!Number.isFinite(r.mbps) || r.mbps < 0) {
-    throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected mbps finite and >= 0, actually ${r.mbps}`);
-  }
+  const bad = rateProblem(r.mbps);
+  if (bad !== null) throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected ${bad}`);
 }
 
-/** Strict number parsing: `Number('')` is 0 and `parseFloat('1x')` is 1, neither is wanted. */
-function parseField(text: string): number {
-  const s = text.trim();
-  return s === '' ? NaN : Number(s);
-}
+const parseField = strictNumber;
 
 /**
  * Parses a trace CSV (`t_s,mbps` header, then one `t,mbps` row per sample; CRLF and a trailing
@@ -128,21 +126,53 @@ export function parseTraceCsv(text: string, opts: { name: string; source?: strin
   return createTrace({ name: opts.name, source: opts.source ?? 'synthetic', timesS, mbps });
 }
 
+/** Options of {@link parseTraceText} and {@link loadTrace}. */
+export interface TraceTextOptions {
+  /** File format; default `auto` (detectTraceFormat). */
+  readonly format?: TraceFormat | 'auto';
+  /** Bin width of Mahimahi traces, s; default 1. */
+  readonly binS?: number;
+}
+
 /**
- * Reads a trace CSV file. The name is the file name without `.csv`; the source is the name
- * of the directory holding it (the shipped layout is `data/traces/<source>/<name>.csv`).
+ * Parses a trace in any supported format (csv, mahimahi, cooked; docs/traces.md).
+ * @throws CoinferError ERR_TRACE_FORMAT naming the trace and line
+ */
+export function parseTraceText(text: string, opts: { name: string; source?: string } & TraceTextOptions): BandwidthTrace {
+  const format = opts.format === undefined || opts.format === 'auto' ? detectTraceFormat(text, opts.name) : opts.format;
+  if (format === 'csv') return parseTraceCsv(text, opts);
+  const rows = format === 'mahimahi' ? parseMahimahi(text, { name: opts.name, ...(opts.binS === undefined ? {} : { binS: opts.binS }) }) : parseCooked(text, { name: opts.name });
+  // Mahimahi bins tile the trace exactly: its length is the bins', whatever the median rule says.
+  const durationS = format === 'mahimahi' ? rows.timesS.length * (opts.binS ?? 1) : undefined;
+  return createTrace({ name: opts.name, source: opts.source ?? 'synthetic', timesS: rows.timesS, mbps: rows.mbps, ...(durationS === undefined ? {} : { durationS }) });
+}
+
+/** The trace name of a file: its base name without a `.csv` extension (`x.down.csv` → `x.down`). */
+export function traceNameOf(path: string): string {
+  return basename(path).replace(/\.csv$/i, '');
+}
+
+/**
+ * Reads a trace file in any supported format from anywhere. The name is the file name without
+ * `.csv`; the source is the name of the directory holding it (the shipped layout is
+ * `data/traces/<source>/<name>.csv`).
  *
  * @throws CoinferError ERR_TRACE_NOT_FOUND when the file cannot be read, ERR_TRACE_FORMAT
  */
-export async function loadTrace(path: string): Promise<BandwidthTrace> {
+export async function loadTrace(path: string, opts: TraceTextOptions = {}): Promise<BandwidthTrace> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    throw new CoinferError('ERR_TRACE_NOT_FOUND', `Cannot read trace ${path}: ${why}; list the shipped traces with listTraces() (data/traces/)`, { cause: e });
+    throw new CoinferError('ERR_TRACE_NOT_FOUND', `Cannot read trace ${path}: ${why}; list the shipped traces with listTraces() (data/traces/) or pass an existing file`, { cause: e });
   }
-  return parseTraceCsv(text, { name: basename(path).replace(/\.csv$/i, ''), source: basename(dirname(path)) });
+  try {
+    return parseTraceText(text, { ...opts, name: traceNameOf(path), source: basename(dirname(path)) });
+  } catch (e) {
+    if (e instanceof CoinferError && e.code === 'ERR_TRACE_FORMAT') throw new CoinferError(e.code, `${e.message} (file ${path})`, { cause: e });
+    throw e;
+  }
 }
 
 /**

@@ -36,7 +36,10 @@ export const PACKAGE_FILES = {
   labels: join('samples', 'labels.idx.gz'),
 } as const;
 
-/** The shipped trained model: <repo>/models/fmnist-alexnet. */
+/**
+ * The shipped trained model every command defaults to (`--model`): <repo>/models/fmnist-alexnet.
+ * The one place to switch the default package (e.g. to models/cifar10-alexnet).
+ */
 export const DEFAULT_MODEL_DIR: string = fileURLToPath(new URL('../../models/fmnist-alexnet', import.meta.url));
 
 /** The wire protocol's model id: the first 32 bits of the ONNX sha256. */

@@ -6,7 +6,7 @@ import { resolveDqnConfig } from '../../agent/dqn-config.ts';
 import { createQNetwork, type LayersModel } from '../../agent/q-network.ts';
 import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
 import { CheckpointRegistry, rebuildRegistry } from '../../checkpoints/checkpoint-registry.ts';
-import { resolveCheckpoint } from '../../checkpoints/resolve-checkpoint.ts';
+import { resolveCheckpoint, resolveCheckpointIn } from '../../checkpoints/resolve-checkpoint.ts';
 import { CoinferError, type ErrorCode } from '../../common/errors.ts';
 import { loadTf, type Tf } from '../../common/tf-backend.ts';
 
@@ -105,5 +105,43 @@ describe('resolveCheckpoint', () => {
     const weights = await readFile(join(a.dir, 'weights.bin'));
     await writeFile(join(a.dir, 'weights.bin'), Buffer.concat([weights, Buffer.alloc(4)]));
     await rejectsWith(resolveCheckpoint(root, 'latest'), 'ERR_CHECKPOINT_CORRUPT');
+  });
+});
+
+describe('resolveCheckpointIn (the user registry, then the shipped one)', () => {
+  let other: string;
+  beforeEach(async () => {
+    other = await mkdtemp(join(tmpdir(), 'coinfer-registry-shipped-'));
+  });
+  afterEach(async () => {
+    await rm(other, { recursive: true, force: true });
+  });
+  const saveIn = (dir: string, step: number, minutes: number) =>
+    saveCheckpoint(tf, { root: dir, model, step, dqnConfig: config, evalMetrics: { 'eval/mean_reward': step }, parentId: null, now: new Date(t0 + minutes * 60_000) });
+
+  it("resolves 'latest' and 'best' in the next registry when the first is empty or missing (a fresh clone), and says where", async () => {
+    const shipped = await saveIn(other, 100, 0);
+    const r = await resolveCheckpointIn([join(root, 'runs-missing'), other], 'latest');
+    expect([r.id, r.root]).toEqual([shipped.id, other]);
+    expect((await resolveCheckpointIn([root, other], 'best')).root).toBe(other);
+  });
+
+  it('lets the first registry with checkpoints answer symbolic refs (your runs shadow the shipped ones), and finds ids anywhere', async () => {
+    const shipped = await saveIn(other, 900, 5); // newer and better, but in the later registry
+    const mine = await saveIn(root, 100, 0);
+    expect((await resolveCheckpointIn([root, other], 'latest')).id).toBe(mine.id);
+    expect((await resolveCheckpointIn([root, other], 'best')).id).toBe(mine.id);
+    const byId = await resolveCheckpointIn([root, other], shipped.id);
+    expect([byId.id, byId.root]).toEqual([shipped.id, other]);
+    const byPath = await resolveCheckpointIn([root, other], join(other, shipped.id));
+    expect([byPath.id, byPath.root]).toEqual([shipped.id, null]);
+  });
+
+  it('names every registry searched when nothing answers', async () => {
+    const e = await resolveCheckpointIn([root, other], 'latest').then(() => null, (x: unknown) => x);
+    expect(e).toMatchObject({ code: 'ERR_CHECKPOINT_NOT_FOUND' });
+    expect((e as Error).message).toContain(root);
+    expect((e as Error).message).toContain(other);
+    await rejectsWith(resolveCheckpointIn([root, other], 'nope'), 'ERR_CHECKPOINT_NOT_FOUND');
   });
 });

@@ -72,6 +72,28 @@ describe('LiveEnv', () => {
     }
   });
 
+  it('observes the edge load and RTT of the last answered offload, as the replay env does', async () => {
+    const config = { scenario: { episodeRequests: 50, otherDevices: 3, otherDeviceActiveProb: 0.5, rttMs: 30, deadline: { kind: 'choice', valuesMs: [3000] } } } as const;
+    const live = await fastEnv({ edgeLoad: false, config });
+    try {
+      const replay = new ReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces: [constantTrace(50, 3600)], config: { ...config, imagePool: live.config.imagePool } });
+      await replay.reset({ seed: 8 });
+      await live.reset({ seed: 8 });
+      const offload = live.codec.encode({ exit: 5, partition: 0, encoding: 'uint8' });
+      for (let i = 0; i < 6; i++) {
+        const rs = await replay.step(offload);
+        const ls = await live.step(offload);
+        expect(ls.info.outcome!.fallback).toBe(false);
+        expect(ls.info.context.edgeLoad).toBe(rs.info.context.edgeLoad);
+        // the shaped 30 ms plus the real loopback return path (well under 50 ms here)
+        expect(ls.info.context.rttMs).toBeGreaterThanOrEqual(30);
+        expect(ls.info.context.rttMs).toBeLessThan(80);
+      }
+    } finally {
+      await live.close();
+    }
+  });
+
   it('emits one outcome per step on outcomes$ and completes on close', async () => {
     const env = await fastEnv({ config: { scenario: { episodeRequests: 10, otherDevices: 0 } } });
     const seen: LiveOutcome[] = [];

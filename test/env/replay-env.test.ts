@@ -6,6 +6,8 @@ import { loadSplitTraces } from '../../env/load-traces.ts';
 import { constantTrace, createTrace } from '../../runtime/link/trace.ts';
 import type { BandwidthTrace } from '../../runtime/link/trace.ts';
 import { isCoinferError } from '../../common/errors.ts';
+import type { Env } from '../../env/env.ts';
+import type { CoinferInfo } from '../../env/step-info.ts';
 import type { ModelPackage } from '../../runtime/model/model-package.ts';
 import { edgentTimes, randomPackage } from './fixtures.ts';
 
@@ -22,6 +24,39 @@ afterAll(async () => cleanup());
 describe('ReplayEnv', () => {
   it('passes checkEnv', async () => {
     await checkEnv(() => new ReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces, config: { scenario: { episodeRequests: 3 } } }), { steps: 7 });
+  });
+
+  it('reports the ending episode in the info of its last step (3-request episode)', async () => {
+    const env = new ReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces, config: { scenario: { episodeRequests: 3 } } });
+    let { info } = await env.reset({ seed: 9 });
+    for (let i = 1; i <= 3; i++) {
+      const waiting = info.context.deadlineMs;
+      const r = await env.step(0);
+      expect(r.info.requestsDone).toBe(i);
+      expect(r.info.outcome?.deadlineMs).toBe(waiting);
+      expect(r.observation[2]).toBe(Math.fround(Math.min(10, r.info.context.deadlineMs / 1000)));
+      expect(r.truncated).toBe(i === 3);
+      info = r.info;
+    }
+    await env.close();
+  });
+
+  it('checkEnv catches an env that reports the next episode in the info of an episode end (the old ReplayEnv)', async () => {
+    const make = (): Env<Float32Array, number, CoinferInfo> => {
+      const env = new ReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces, config: { scenario: { episodeRequests: 3 } } });
+      return {
+        observationSpace: env.observationSpace,
+        actionSpace: env.actionSpace,
+        reset: (o) => env.reset(o),
+        close: () => env.close(),
+        step: async (a) => {
+          const r = await env.step(a);
+          // the bug: info read from the vector env after its auto-reset
+          return r.truncated ? { ...r, info: { ...r.info, context: env.vec.context(0), requestsDone: env.vec.requestsDone(0) } } : r;
+        },
+      };
+    };
+    await expect(checkEnv(make, { steps: 7 })).rejects.toSatisfy((e) => isCoinferError(e, 'ERR_ENV_CHECK') && /episode end/.test((e as Error).message));
   });
 
   it('rejects invalid actions with ERR_INVALID_ACTION', async () => {
