@@ -9,6 +9,11 @@ import type { PolicySummary } from './evaluate-policies.ts';
 /** The baseline every Δ is measured against, and the upper bound of the headroom. */
 export const BASELINE_POLICY = 'edgent';
 export const ORACLE_POLICY = 'oracle';
+/**
+ * Below this oracle − Edgent headroom (points) the captured share is not reported: a ratio over
+ * a near-zero denominator is noise (a 0.1-point headroom turns a 1-point loss into −1000 %).
+ */
+export const MIN_HEADROOM_POINTS = 0.5;
 
 /** A paired difference in accuracy points (100 × fraction) with its 95% CI. */
 export interface DeltaPoints {
@@ -29,7 +34,7 @@ export interface SuitePolicyRow {
   readonly rewardVsOracle: number | null;
   /** accuracy − Edgent's, paired per request, points; null without Edgent in the run. */
   readonly deltaVsEdgent: DeltaPoints | null;
-  /** (accuracy − Edgent's) / (oracle's − Edgent's); null without both or when the headroom is ≤ 0. */
+  /** (accuracy − Edgent's) / (oracle's − Edgent's); null without both or when the headroom is under MIN_HEADROOM_POINTS. */
   readonly headroomCaptured: number | null;
 }
 
@@ -64,7 +69,7 @@ export function suiteWorldRow(world: { name: string; description: string }, summ
       policy: s.policy, accuracy: s.accuracy, hitRate: s.hitRate, meanLatencyMs: s.meanLatencyMs, p95LatencyMs: s.p95LatencyMs,
       energyMjPerRequest: s.energyMjPerRequest, meanReward: s.meanReward, rewardVsOracle: s.rewardVsOracle,
       deltaVsEdgent: delta,
-      headroomCaptured: base && headroom !== null && headroom > 0 ? (s.accuracy - base.accuracy) / headroom : null,
+      headroomCaptured: base && headroom !== null && 100 * headroom >= MIN_HEADROOM_POINTS ? (s.accuracy - base.accuracy) / headroom : null,
     };
   });
   return {
