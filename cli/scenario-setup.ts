@@ -106,7 +106,7 @@ export async function loadSuite(ref: string = DEFAULT_SUITE): Promise<Suite> {
   return { name: spec.name ?? basename(file).replace(/\.json$/i, ''), description: spec.description ?? '', scenarios, episodes: spec.episodes ?? null };
 }
 
-const NOT_TRACES = /^(readme.*|.*\.(md|json|txt\.md))$/i;
+const NOT_TRACES = /^(readme.*|.*\.(md|json))$/i;
 
 /** Trace files under a path: the file itself, every trace file below a directory (two levels), or a `*` pattern's matches. */
 async function expandTracePath(path: string): Promise<string[]> {
