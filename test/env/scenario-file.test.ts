@@ -93,3 +93,16 @@ describe('per-episode draws', () => {
     expect(draw(5)).toEqual(worlds);
   });
 });
+
+describe('resolveEnvConfig (zod)', () => {
+  it('rejects unknown keys and bad values with ERR_INVALID_CONFIG naming the key', () => {
+    const err = (f: () => unknown): CoinferError => { try { f(); } catch (e) { return e as CoinferError; } throw new Error('expected an error'); };
+    const a = err(() => resolveEnvConfig({ splitt: 'test' } as never));
+    expect(a.code).toBe('ERR_INVALID_CONFIG');
+    expect(a.message).toContain("unknown key 'splitt'");
+    const b = err(() => resolveEnvConfig({ scenario: { otherDevices: 31 }, variation: { rateScale: { uniform: [0, 1] } } }));
+    expect(b.message).toContain('scenario.otherDevices');
+    expect(b.message).toContain('variation.rateScale');
+    expect(resolveEnvConfig({ split: 'validation' }).split).toBe('validation');
+  });
+});
