@@ -4,7 +4,8 @@
  * are scaled down for the small MLPs and short runs of coinfer. docs/dqn.md lists every field
  * and every deviation from the papers.
  */
-import { CoinferError } from '../common/errors.ts';
+import { z } from 'zod';
+import { parseWith } from '../common/schema.ts';
 
 /** Prioritised experience replay (Schaul et al. 2016, proportional variant). */
 export interface PrioritizedReplayConfig {
@@ -91,63 +92,51 @@ export type DqnConfigInput = Partial<Omit<DqnConfig, 'prioritized'>> & {
   readonly prioritized?: Partial<PrioritizedReplayConfig> | null;
 };
 
-function invalid(field: string, expected: string, actual: unknown): never {
-  throw new CoinferError(
-    'ERR_INVALID_CONFIG',
-    `Expected DqnConfig.${field} ${expected}, actually ${JSON.stringify(actual) ?? String(actual)}: fix the value or leave it out for the default`,
-  );
-}
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+const unit = z.number().gt(0).max(1);
 
-function int(field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(field, `an integer in [${min}, ${max}]`, v);
-}
-
-function num(field: string, v: unknown, check: (x: number) => boolean, range: string): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) invalid(field, `a number in ${range}`, v);
-}
+/** The zod schema of a whole DqnConfig (cross-field limits are refinements with their own path). */
+const dqnConfigSchema = z.strictObject({
+  hidden: z.array(int(1, 4096)),
+  dueling: z.boolean(),
+  double: z.boolean(),
+  gamma: unit,
+  nStep: int(1, 100),
+  learningRate: unit,
+  batchSize: int(1, 65_536),
+  replayCapacity: int(1, 100_000_000),
+  learningStarts: int(0),
+  trainEvery: int(1),
+  gradientSteps: int(1, 1000),
+  targetUpdateEvery: int(1),
+  tau: unit,
+  epsilonStart: z.number().min(0).max(1),
+  epsilonEnd: z.number().min(0).max(1),
+  epsilonDecaySteps: int(0),
+  huberDelta: z.number().gt(0),
+  gradClipNorm: z.number().gt(0).nullable(),
+  seed: z.number().int(),
+  prioritized: z.strictObject({
+    alpha: z.number().min(0).max(1),
+    beta0: z.number().min(0).max(1),
+    betaSteps: int(1),
+    eps: z.number().gt(0),
+  }).nullable(),
+})
+  .refine((c) => c.replayCapacity >= c.batchSize, { message: 'expected replayCapacity >= batchSize', path: ['replayCapacity'] })
+  .refine((c) => c.epsilonEnd <= c.epsilonStart, { message: 'expected epsilonEnd <= epsilonStart', path: ['epsilonEnd'] });
 
 /**
- * Merges a partial config over the defaults and validates every field.
- * @throws CoinferError ERR_INVALID_CONFIG naming the field, expected vs actual.
+ * Merges a partial config over the defaults and validates every field (zod, common/schema.ts).
+ * @throws CoinferError ERR_INVALID_CONFIG naming the field, expected vs actual (unknown fields too).
  * @example resolveDqnConfig({ hidden: [32], prioritized: { alpha: 0.5 } })
  */
 export function resolveDqnConfig(partial: DqnConfigInput = {}): DqnConfig {
-  const known = new Set(Object.keys(DEFAULT_DQN_CONFIG));
-  for (const k of Object.keys(partial)) if (!known.has(k)) invalid(k, 'to be a known field (see docs/dqn.md)', 'an unknown field');
   const per = partial.prioritized === undefined ? DEFAULT_DQN_CONFIG.prioritized : partial.prioritized;
-  const c: DqnConfig = {
+  const merged = {
     ...DEFAULT_DQN_CONFIG,
     ...partial,
-    hidden: [...(partial.hidden ?? DEFAULT_DQN_CONFIG.hidden)],
-    prioritized: per === null ? null : { ...DEFAULT_PRIORITIZED_REPLAY_CONFIG, ...per },
-  } as DqnConfig;
-  if (!Array.isArray(c.hidden)) invalid('hidden', 'an array of layer sizes', c.hidden);
-  c.hidden.forEach((u, i) => int(`hidden[${i}]`, u, 1, 4096));
-  if (typeof c.dueling !== 'boolean') invalid('dueling', 'a boolean', c.dueling);
-  if (typeof c.double !== 'boolean') invalid('double', 'a boolean', c.double);
-  num('gamma', c.gamma, (x) => x > 0 && x <= 1, '(0, 1]');
-  int('nStep', c.nStep, 1, 100);
-  num('learningRate', c.learningRate, (x) => x > 0 && x <= 1, '(0, 1]');
-  int('batchSize', c.batchSize, 1, 65_536);
-  int('replayCapacity', c.replayCapacity, c.batchSize, 100_000_000);
-  int('learningStarts', c.learningStarts, 0);
-  int('trainEvery', c.trainEvery, 1);
-  int('gradientSteps', c.gradientSteps, 1, 1000);
-  int('targetUpdateEvery', c.targetUpdateEvery, 1);
-  num('tau', c.tau, (x) => x > 0 && x <= 1, '(0, 1]');
-  num('epsilonStart', c.epsilonStart, (x) => x >= 0 && x <= 1, '[0, 1]');
-  num('epsilonEnd', c.epsilonEnd, (x) => x >= 0 && x <= c.epsilonStart, `[0, epsilonStart = ${c.epsilonStart}]`);
-  int('epsilonDecaySteps', c.epsilonDecaySteps, 0);
-  num('huberDelta', c.huberDelta, (x) => x > 0, '(0, ∞)');
-  if (c.gradClipNorm !== null) num('gradClipNorm', c.gradClipNorm, (x) => x > 0, '(0, ∞) or null');
-  num('seed', c.seed, Number.isInteger, 'the integers');
-  if (c.prioritized !== null) {
-    const p = c.prioritized;
-    if (typeof p !== 'object') invalid('prioritized', 'an object or null', p);
-    num('prioritized.alpha', p.alpha, (x) => x >= 0 && x <= 1, '[0, 1]');
-    num('prioritized.beta0', p.beta0, (x) => x >= 0 && x <= 1, '[0, 1]');
-    int('prioritized.betaSteps', p.betaSteps, 1);
-    num('prioritized.eps', p.eps, (x) => x > 0, '(0, ∞)');
-  }
-  return c;
+    prioritized: per === null || typeof per !== 'object' ? per : { ...DEFAULT_PRIORITIZED_REPLAY_CONFIG, ...per },
+  };
+  return parseWith(dqnConfigSchema, merged, 'DqnConfig (see docs/dqn.md; leave a field out for its default)') as DqnConfig;
 }

@@ -20,6 +20,7 @@ import {
   type CheckpointExpectation,
   type CheckpointMeta,
   type JsonValue,
+  type Objective,
   type TraceSplit,
 } from './checkpoint-meta.ts';
 import { CheckpointRegistry } from './checkpoint-registry.ts';
@@ -40,7 +41,14 @@ export interface SaveCheckpointOptions {
   /** Env configuration, stored as given (must be JSON-serialisable). */
   readonly envConfig?: JsonValue;
   readonly traceSplit?: TraceSplit | null;
+  /** The training objective (reward kind, λ): `best` ranks only checkpoints that share it. */
+  readonly objective?: Objective | null;
+  /** The scenario trained in, by name. */
+  readonly scenario?: string | null;
   readonly evalMetrics?: Readonly<Record<string, number>>;
+  /** The split the metrics were measured on, and the traces the evaluation replayed. */
+  readonly evalSplit?: 'validation' | 'test' | null;
+  readonly evalTraces?: readonly string[];
   readonly parentId?: string | null;
   /** One label per action (default: the indices as strings). */
   readonly actionLabels?: readonly string[];
@@ -83,7 +91,11 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     dqnConfig: options.dqnConfig,
     envConfig: options.envConfig ?? null,
     traceSplit: options.traceSplit ?? null,
+    objective: options.objective ?? null,
+    scenario: options.scenario ?? null,
     evalMetrics: { ...(options.evalMetrics ?? {}) },
+    evalSplit: options.evalSplit ?? null,
+    evalTraces: [...(options.evalTraces ?? [])],
     observationSize,
     actionCount,
     actionLabels: [...labels],
@@ -113,7 +125,7 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  await new CheckpointRegistry(options.root).add({ id, dir: id, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics });
+  await new CheckpointRegistry(options.root).add({ id, dir: id, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null });
   return { id, dir, meta };
 }
 

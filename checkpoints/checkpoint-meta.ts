@@ -1,12 +1,15 @@
 /**
- * `checkpoint.json`: what a checkpoint directory says about itself (DESIGN §7) — schema and
- * package version, lineage, step, the full DqnConfig, the env config (opaque JSON), the trace
- * split, eval metrics and the network's interface (observation size, actions and their labels).
- * Parsing validates everything: damaged files are ERR_CHECKPOINT_CORRUPT, files from another
- * schema are ERR_CHECKPOINT_INCOMPATIBLE.
+ * `checkpoint.json`: what a checkpoint directory says about itself — schema and package
+ * version, lineage, step, the full DqnConfig, the env config (opaque JSON), the objective and
+ * scenario it was trained for, the trace split, eval metrics (and the split and traces they were
+ * measured on) and the network's interface (observation size, actions and their labels).
+ * Parsing validates everything with zod: damaged files are ERR_CHECKPOINT_CORRUPT, files from
+ * another schema are ERR_CHECKPOINT_INCOMPATIBLE.
  */
+import { z } from 'zod';
 import { resolveDqnConfig, type DqnConfig, type DqnConfigInput } from '../agent/dqn-config.ts';
 import { CoinferError } from '../common/errors.ts';
+import { parseWith } from '../common/schema.ts';
 
 /** Bumped when checkpoint.json or the directory layout changes incompatibly. */
 export const CHECKPOINT_SCHEMA_VERSION = 1;
@@ -16,7 +19,23 @@ export type JsonValue = null | boolean | number | string | readonly JsonValue[] 
 /** Which bandwidth traces (ids or file names) training and evaluation drew from. */
 export interface TraceSplit {
   readonly train: readonly string[];
+  /** Where checkpoints were scored (absent in checkpoints written before the validation split). */
+  readonly validation?: readonly string[];
   readonly test: readonly string[];
+}
+
+/**
+ * What a checkpoint was trained to maximise: the reward kind and the energy weight λ.
+ * Checkpoints of different objectives are never ranked together (`best`).
+ */
+export interface Objective {
+  readonly rewardKind: string;
+  readonly energyLambdaPerJ: number;
+}
+
+/** A stable text key of an objective (null: unrecorded, in older checkpoints). */
+export function objectiveKey(o: Objective | null | undefined): string {
+  return o ? `${o.rewardKind}, λ=${o.energyLambdaPerJ}/J` : 'unrecorded';
 }
 
 export interface CheckpointMeta {
@@ -34,21 +53,45 @@ export interface CheckpointMeta {
   /** The env configuration, opaque to checkpoints/ (the CLI knows its type). */
   readonly envConfig: JsonValue;
   readonly traceSplit: TraceSplit | null;
+  /** The training objective (null in checkpoints written before it was recorded). */
+  readonly objective?: Objective | null;
+  /** The scenario (world) trained in, by name (null: unrecorded). */
+  readonly scenario?: string | null;
   /** Evaluation metrics at save time, namespaced keys (`eval/mean_reward`, …). */
   readonly evalMetrics: Readonly<Record<string, number>>;
+  /** The trace split the metrics were measured on (validation since that split exists). */
+  readonly evalSplit?: 'validation' | 'test' | null;
+  /** Names of the traces the evaluation episodes actually replayed. */
+  readonly evalTraces?: readonly string[];
   readonly observationSize: number;
   readonly actionCount: number;
   /** A human label per action index (length actionCount). */
   readonly actionLabels: readonly string[];
 }
 
-function corrupt(file: string, what: string): never {
-  throw new CoinferError('ERR_CHECKPOINT_CORRUPT', `${file}: ${what}; the checkpoint is damaged: delete its directory (or restore it) and pick another`);
-}
+const names = z.array(z.string());
+const count = z.number().int().min(1);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+/** The zod schema of checkpoint.json (the schema version and dqnConfig are checked apart: they make a file incompatible, not corrupt). */
+const checkpointMetaSchema = z.looseObject({
+  schemaVersion: z.literal(CHECKPOINT_SCHEMA_VERSION),
+  packageVersion: z.string(),
+  id: z.string().min(1),
+  parentId: z.string().nullable(),
+  step: z.number().int().min(0),
+  createdAt: z.string().refine((v) => !Number.isNaN(Date.parse(v)), { message: 'expected an ISO date' }),
+  dqnConfig: z.record(z.string(), z.unknown()),
+  envConfig: z.unknown().refine((v) => v !== undefined, { message: 'expected the env config (any JSON)' }),
+  traceSplit: z.strictObject({ train: names, validation: names.optional(), test: names }).nullable(),
+  objective: z.strictObject({ rewardKind: z.string(), energyLambdaPerJ: z.number().min(0) }).nullable().optional(),
+  scenario: z.string().nullable().optional(),
+  evalMetrics: z.record(z.string(), z.number()),
+  evalSplit: z.enum(['validation', 'test']).nullable().optional(),
+  evalTraces: names.optional(),
+  observationSize: count,
+  actionCount: count,
+  actionLabels: names,
+}).refine((m) => m.actionLabels.length === m.actionCount, { message: 'expected one action label per action', path: ['actionLabels'] });
 
 /**
  * Validates parsed checkpoint.json content.
@@ -57,32 +100,26 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isI
  *   ERR_CHECKPOINT_CORRUPT for missing or mistyped fields.
  */
 export function parseCheckpointMeta(raw: unknown, file: string): CheckpointMeta {
-  if (!isObject(raw)) corrupt(file, 'expected a JSON object');
-  if (raw.schemaVersion !== CHECKPOINT_SCHEMA_VERSION) {
+  const version = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['schemaVersion'] : undefined;
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && version !== CHECKPOINT_SCHEMA_VERSION) {
     throw new CoinferError(
       'ERR_CHECKPOINT_INCOMPATIBLE',
-      `${file}: expected checkpoint schema ${CHECKPOINT_SCHEMA_VERSION}, actually ${JSON.stringify(raw.schemaVersion)} (written by coinfer ${String(raw.packageVersion)}): use that coinfer version or retrain`,
+      `${file}: expected checkpoint schema ${CHECKPOINT_SCHEMA_VERSION}, actually ${JSON.stringify(version)} (written by coinfer ${String((raw as Record<string, unknown>)['packageVersion'])}): use that coinfer version or retrain`,
     );
   }
-  if (typeof raw.id !== 'string' || raw.id === '') corrupt(file, 'id must be a non-empty string');
-  if (raw.parentId !== null && typeof raw.parentId !== 'string') corrupt(file, 'parentId must be a string or null');
-  if (typeof raw.packageVersion !== 'string') corrupt(file, 'packageVersion must be a string');
-  if (typeof raw.step !== 'number' || !Number.isInteger(raw.step) || raw.step < 0) corrupt(file, 'step must be an integer >= 0');
-  if (typeof raw.createdAt !== 'string' || Number.isNaN(Date.parse(raw.createdAt))) corrupt(file, 'createdAt must be an ISO date');
-  if (!isCount(raw.observationSize) || !isCount(raw.actionCount)) corrupt(file, 'observationSize and actionCount must be positive integers');
-  if (!isStringArray(raw.actionLabels) || raw.actionLabels.length !== raw.actionCount) corrupt(file, `actionLabels must be ${raw.actionCount} strings`);
-  if (!isObject(raw.evalMetrics) || !Object.values(raw.evalMetrics).every((v) => typeof v === 'number')) corrupt(file, 'evalMetrics must map names to numbers');
-  const split = raw.traceSplit;
-  if (split !== null && !(isObject(split) && isStringArray(split.train) && isStringArray(split.test))) corrupt(file, 'traceSplit must be null or { train: string[], test: string[] }');
-  if (!('envConfig' in raw)) corrupt(file, 'envConfig is missing');
-  if (!isObject(raw.dqnConfig)) corrupt(file, 'dqnConfig must be an object');
+  let meta: z.output<typeof checkpointMetaSchema>;
+  try {
+    meta = parseWith(checkpointMetaSchema, raw, `checkpoint ${file}`, 'ERR_CHECKPOINT_CORRUPT');
+  } catch (e) {
+    throw new CoinferError('ERR_CHECKPOINT_CORRUPT', `${(e as Error).message}\nThe checkpoint is damaged: delete its directory (or restore it) and pick another`, { cause: e });
+  }
   let dqnConfig: DqnConfig;
   try {
-    dqnConfig = resolveDqnConfig(raw.dqnConfig as DqnConfigInput);
+    dqnConfig = resolveDqnConfig(meta.dqnConfig as DqnConfigInput);
   } catch (e) {
     throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `${file}: its dqnConfig does not validate under this coinfer version (${(e as Error).message}): use the version that wrote it`, { cause: e });
   }
-  return { ...(raw as unknown as CheckpointMeta), dqnConfig };
+  return { ...(meta as unknown as CheckpointMeta), dqnConfig };
 }
 
 /** What a caller needs a checkpoint to match. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { CoinferError } from '../common/errors.ts';
-import { parseCheckpointMeta } from './checkpoint-meta.ts';
+import { parseCheckpointMeta, type Objective } from './checkpoint-meta.ts';
 
 export const REGISTRY_FILE = 'registry.json';
 
@@ -24,6 +24,8 @@ export interface RegistryEntry {
   readonly step: number;
   readonly createdAt: string;
   readonly evalMetrics: Readonly<Record<string, number>>;
+  /** The training objective (absent or null: unrecorded). */
+  readonly objective?: Objective | null;
 }
 
 export interface RegistryData {
@@ -101,7 +103,7 @@ export async function rebuildRegistry(root: string): Promise<RegistryEntry[]> {
     try {
       const file = join(root, name, 'checkpoint.json');
       const meta = parseCheckpointMeta(JSON.parse(await readFile(file, 'utf8')), file);
-      entries.push({ id: meta.id, dir: name, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics });
+      entries.push({ id: meta.id, dir: name, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null });
     } catch {
       // not a checkpoint (or a damaged one): leave it out
     }

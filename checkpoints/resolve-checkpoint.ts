@@ -3,6 +3,7 @@
  * registry, 'latest' (most recently created), 'best' or 'best:<metric>' (by an eval metric), or
  * a path to a checkpoint directory. {@link resolveCheckpointIn} searches several registries in
  * order (the user's runs, then the shipped policy) and says which one answered.
+ * 'best' ranks only checkpoints of the latest one's objective.
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { CoinferError } from '../common/errors.ts';
 import { readCheckpoint, META_FILE } from './checkpoint-io.ts';
 import type { CheckpointExpectation, CheckpointMeta } from './checkpoint-meta.ts';
 import { CheckpointRegistry, type RegistryEntry } from './checkpoint-registry.ts';
+import { bestCandidates } from './best-candidates.ts';
 
 /** The registry of the shipped DQN policy (models/dqn-policy; docs/dqn.md). */
 export const SHIPPED_CHECKPOINT_ROOT: string = fileURLToPath(new URL('../models/dqn-policy', import.meta.url));
@@ -89,7 +91,8 @@ export async function resolveCheckpoint(root: string, ref: string, options: Reso
       entry = entries.reduce((a, b) => (Date.parse(b.createdAt) >= Date.parse(a.createdAt) ? b : a));
     } else {
       const metric = ref.startsWith('best:') ? ref.slice(5) : (options.metric ?? DEFAULT_BEST_METRIC);
-      entry = pickBest(entries, metric, options.mode ?? 'max', root);
+      // never rank checkpoints of different objectives together (checkpoints/best-candidates.ts)
+      entry = pickBest(bestCandidates(entries).entries, metric, options.mode ?? 'max', root);
     }
   } else {
     entry = entries.find((e) => e.id === ref);

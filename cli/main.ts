@@ -17,6 +17,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerEnv } from './commands/env.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerTraces } from './commands/traces.ts';
+import { registerScenarios } from './commands/scenarios.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerEnv(program);
   registerDevice(program);
   registerTraces(program);
+  registerScenarios(program);
   return program;
 }
 

@@ -35,7 +35,7 @@ export interface ReplaySetup {
   readonly stageProfiles: { readonly device: StageLatencyProfile; readonly edge: StageLatencyProfile };
 }
 
-async function readCalibration(dir: string): Promise<ReplayCalibration | null> {
+export async function readCalibration(dir: string): Promise<ReplayCalibration | null> {
   try {
     return JSON.parse(await readFile(join(dir, CALIBRATION_FILE), 'utf8')) as ReplayCalibration;
   } catch {

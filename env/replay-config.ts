@@ -1,22 +1,32 @@
 /**
  * Configuration of the co-inference envs (replay and live share it, so one seeded scenario
- * runs through both).
+ * runs through both). Validated with zod (common/schema.ts): unknown keys and bad values fail
+ * with ERR_INVALID_CONFIG naming the key, the expectation and the actual value.
  */
+import { z } from 'zod';
+import { parseWith } from '../common/schema.ts';
 import type { Encoding } from '../runtime/action.ts';
-import { resolveRewardConfig, type RewardConfig } from './reward.ts';
-import { resolveScenarioConfig, type ScenarioConfig } from './scenario.ts';
+import type { TraceSplit } from '../runtime/link/trace-catalog.ts';
+import { DEFAULT_EPISODE_VARIATION, episodeVariationSchema, type EpisodeVariation } from './episode-world.ts';
+import { DEFAULT_REWARD_CONFIG, rewardConfigSchema, type RewardConfig } from './reward.ts';
+import { DEFAULT_SCENARIO_CONFIG, scenarioConfigSchema, type ScenarioConfig } from './scenario.ts';
 
 export interface EnvConfig {
   readonly scenario: ScenarioConfig;
   readonly reward: RewardConfig;
+  /**
+   * What may change per episode (slowdowns, rate scale, scenario fields drawn from ranges);
+   * default nothing. The live env applies only the scenario fields and the rate scale.
+   */
+  readonly variation: EpisodeVariation;
   /**
    * Encodings offered for intermediate tensors. Default int8 only: the envs model an encoding
    * by its bytes alone (the exits' measured accuracy is of f32 activations), so f32 and f16
    * would be dominated choices that only slow learning; offer them to study them.
    */
   readonly encodings: readonly Encoding[];
-  /** Trace split the episodes draw from. */
-  readonly split: 'train' | 'test';
+  /** Trace split the episodes draw from (a label for reports: the caller passes the traces). */
+  readonly split: TraceSplit;
   /** Window k of the harmonic-mean bandwidth estimator. */
   readonly estimatorWindow: number;
   /**
@@ -30,8 +40,9 @@ export interface EnvConfig {
 }
 
 export const DEFAULT_ENV_CONFIG: EnvConfig = {
-  scenario: resolveScenarioConfig(),
-  reward: resolveRewardConfig(),
+  scenario: DEFAULT_SCENARIO_CONFIG,
+  reward: DEFAULT_REWARD_CONFIG,
+  variation: DEFAULT_EPISODE_VARIATION,
   encodings: ['int8'],
   split: 'train',
   estimatorWindow: 5,
@@ -42,29 +53,35 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
 export interface EnvConfigInput {
   readonly scenario?: Partial<ScenarioConfig>;
   readonly reward?: Partial<RewardConfig>;
+  readonly variation?: Partial<EpisodeVariation>;
   readonly encodings?: readonly Encoding[];
-  readonly split?: 'train' | 'test';
+  readonly split?: TraceSplit;
   readonly estimatorWindow?: number;
   readonly probeBytes?: number;
   readonly imagePool?: number;
 }
 
+/** The zod schema of a whole EnvConfig. */
+export const envConfigSchema = z.strictObject({
+  scenario: scenarioConfigSchema,
+  reward: rewardConfigSchema,
+  variation: episodeVariationSchema,
+  encodings: z.array(z.enum(['f32', 'f16', 'int8'])).min(1),
+  split: z.enum(['train', 'validation', 'test']),
+  estimatorWindow: z.number().int().min(1),
+  probeBytes: z.number().min(0),
+  imagePool: z.number().int().min(0),
+});
+
+/** @throws CoinferError ERR_INVALID_CONFIG naming the field, the expectation and the actual value */
 export function resolveEnvConfig(p: EnvConfigInput = {}): EnvConfig {
-  const c: EnvConfig = {
-    scenario: resolveScenarioConfig(p.scenario),
-    reward: resolveRewardConfig(p.reward),
-    encodings: p.encodings ?? DEFAULT_ENV_CONFIG.encodings,
-    split: p.split ?? DEFAULT_ENV_CONFIG.split,
-    estimatorWindow: p.estimatorWindow ?? DEFAULT_ENV_CONFIG.estimatorWindow,
-    probeBytes: p.probeBytes ?? DEFAULT_ENV_CONFIG.probeBytes,
-    imagePool: p.imagePool ?? DEFAULT_ENV_CONFIG.imagePool,
-  };
-  if (c.split !== 'train' && c.split !== 'test') throw new RangeError(`Expected split 'train' or 'test', actually ${String(c.split)}`);
-  if (c.encodings.length === 0 || c.encodings.some((e) => !['f32', 'f16', 'int8'].includes(e))) {
-    throw new RangeError(`Expected encodings a non-empty subset of f32|f16|int8, actually ${JSON.stringify(c.encodings)}`);
-  }
-  if (!(Number.isInteger(c.estimatorWindow) && c.estimatorWindow >= 1)) throw new RangeError(`Expected estimatorWindow an integer >= 1, actually ${c.estimatorWindow}`);
-  if (!(c.probeBytes >= 0)) throw new RangeError(`Expected probeBytes >= 0, actually ${c.probeBytes}`);
-  if (!(Number.isInteger(c.imagePool) && c.imagePool >= 0)) throw new RangeError(`Expected imagePool an integer >= 0, actually ${c.imagePool}`);
-  return c;
+  const d = DEFAULT_ENV_CONFIG;
+  const given = Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
+  return parseWith(envConfigSchema, {
+    ...d,
+    ...given,
+    scenario: { ...d.scenario, ...p.scenario },
+    reward: { ...d.reward, ...p.reward },
+    variation: { ...d.variation, ...p.variation },
+  }, 'env config') as EnvConfig;
 }

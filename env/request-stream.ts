@@ -29,6 +29,8 @@ import type { DecisionContext } from './decision-context.ts';
 import { writeObservation, type LastOutcome } from './observation.ts';
 import type { EnvConfig } from './replay-config.ts';
 import { advanceScenario, deviceLoadOf, edgeLoadOf, initialScenarioState, sampleDeadlineMs, type ScenarioState } from './scenario.ts';
+import { sampleEpisodeWorld, type EpisodeWorld } from './episode-world.ts';
+import { scaleTrace } from './scale-trace.ts';
 
 /** The last outcome as a reusable mutable record. */
 type MutableLastOutcome = { -readonly [K in keyof LastOutcome]: LastOutcome[K] };
@@ -39,6 +41,9 @@ type MutableLastOutcome = { -readonly [K in keyof LastOutcome]: LastOutcome[K] }
  */
 export interface RequestLane {
   rng: Rng;
+  /** This episode's world (scenario values, slowdowns, rate scale drawn at its start). */
+  world: EpisodeWorld;
+  /** The episode's trace, its rates already × `world.rateScale`. */
   trace: BandwidthTrace;
   /** Trace time at this request's arrival, s (not wrapped; replays loop). */
   traceTimeS: number;
@@ -128,18 +133,20 @@ export class RequestStream {
    *   made, so the rest of the stream is unchanged)
    */
   newLane(rng: Rng, startS?: number): RequestLane {
-    const trace = this.#traces[rng.int(this.#traces.length)]!;
-    const drawnS = rng.next() * trace.durationS;
+    const recorded = this.#traces[rng.int(this.#traces.length)]!;
+    const drawnS = rng.next() * recorded.durationS;
+    const world = sampleEpisodeWorld(this.config.scenario, this.config.variation, rng);
     const lane: RequestLane = {
       rng,
-      trace,
+      world,
+      trace: scaleTrace(recorded, world.rateScale),
       traceTimeS: startS ?? drawnS,
       requestsDone: 0,
-      scenario: initialScenarioState(this.config.scenario, rng),
+      scenario: initialScenarioState(world.scenario, rng),
       estimator: new HarmonicMeanEstimator({ window: this.config.estimatorWindow, initialMbps: 1 }),
       hasLast: false,
       last: { hit: true, latencyMs: 0, deadlineMs: 1, throughputMbps: Number.NaN },
-      deadlineMs: 0, bandwidthMbps: 1, bandwidthTrendMbpsPerS: 0, rttMs: this.config.scenario.rttMs,
+      deadlineMs: 0, bandwidthMbps: 1, bandwidthTrendMbpsPerS: 0, rttMs: world.scenario.rttMs,
       deviceLoad: 0, edgeLoad: 0, trueEdgeLoad: 0, imageIndex: 0, deviceJitter: 1, edgeJitter: 1,
     };
     // The device learns the link before its first request: one probe (as a real device would
@@ -167,7 +174,7 @@ export class RequestStream {
   }
 
   #drawRequest(lane: RequestLane): void {
-    const sc = this.config.scenario;
+    const sc = lane.world.scenario;
     const dj = this.#deviceJitter, ej = this.#edgeJitter;
     lane.deadlineMs = sampleDeadlineMs(sc.deadline, lane.rng);
     lane.imageIndex = lane.rng.int(this.imagePool);
@@ -200,10 +207,10 @@ export class RequestStream {
     }
     // the device abandons a request at its deadline; the next one arrives on the fixed interval
     const busyMs = Math.min(served.totalMs, lane.deadlineMs);
-    lane.traceTimeS += Math.max(this.config.scenario.requestIntervalMs, busyMs) / 1000;
+    lane.traceTimeS += Math.max(lane.world.scenario.requestIntervalMs, busyMs) / 1000;
     lane.requestsDone++;
     if (served.local && this.config.probeBytes > 0) this.#probe(lane);
-    advanceScenario(this.config.scenario, lane.scenario, lane.rng);
+    advanceScenario(lane.world.scenario, lane.scenario, lane.rng);
     this.#drawRequest(lane);
     return lane.requestsDone >= this.config.scenario.episodeRequests;
   }

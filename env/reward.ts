@@ -1,8 +1,11 @@
 /**
- * Rewards (DESIGN §5), pure. Default: Edgent's objective — the chosen exit's correctness on
+ * Rewards, pure. Default: Edgent's objective — the chosen exit's correctness on
  * the actual image (or the exit's accuracy, a lower-variance signal) when the deadline is met,
  * a miss penalty otherwise. The energy-aware variant subtracts λ·E (E in joules).
  */
+import { z } from 'zod';
+import { parseWith } from '../common/schema.ts';
+
 export interface RewardConfig {
   /**
    * 'correctness': 1/0 on the request's own image; 'accuracy': the answering exit's test
@@ -19,14 +22,16 @@ export interface RewardConfig {
 
 export const DEFAULT_REWARD_CONFIG: RewardConfig = { signal: 'correctness', missPenalty: -1, energyLambdaPerJ: 0 };
 
+/** The zod schema of a RewardConfig. */
+export const rewardConfigSchema = z.strictObject({
+  signal: z.enum(['correctness', 'accuracy', 'normalized-accuracy']),
+  missPenalty: z.number().max(0),
+  energyLambdaPerJ: z.number().min(0),
+});
+
+/** @throws CoinferError ERR_INVALID_CONFIG naming the field, the expectation and the actual value */
 export function resolveRewardConfig(p: Partial<RewardConfig> = {}): RewardConfig {
-  const c = { ...DEFAULT_REWARD_CONFIG, ...p };
-  if (!['correctness', 'accuracy', 'normalized-accuracy'].includes(c.signal)) {
-    throw new RangeError(`Expected reward.signal 'correctness', 'accuracy' or 'normalized-accuracy', actually ${String(c.signal)}`);
-  }
-  if (!(c.missPenalty <= 0)) throw new RangeError(`Expected reward.missPenalty <= 0, actually ${c.missPenalty}`);
-  if (!(c.energyLambdaPerJ >= 0)) throw new RangeError(`Expected reward.energyLambdaPerJ >= 0, actually ${c.energyLambdaPerJ}`);
-  return c;
+  return parseWith(rewardConfigSchema, { ...DEFAULT_REWARD_CONFIG, ...p }, 'reward config');
 }
 
 export interface RewardInput {

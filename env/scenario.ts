@@ -3,7 +3,9 @@
  * a Markov chain, edge load from other devices' requests. Pure state machines over a seeded
  * Rng, shared by the live and replay envs so both see the same scenario for the same seed.
  */
+import { z } from 'zod';
 import type { Rng } from '../common/rng.ts';
+import { parseWith } from '../common/schema.ts';
 
 export type DeadlineDistribution =
   | { readonly kind: 'uniform'; readonly minMs: number; readonly maxMs: number }
@@ -42,25 +44,33 @@ export const DEFAULT_SCENARIO_CONFIG: ScenarioConfig = {
   episodeRequests: 200,
 };
 
+const positiveMs = z.number().positive();
+
+/** The zod schema of a deadline distribution. */
+export const deadlineSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('uniform'), minMs: positiveMs, maxMs: positiveMs }).refine((d) => d.minMs <= d.maxMs, { message: 'expected minMs <= maxMs', path: ['maxMs'] }),
+  z.strictObject({ kind: z.literal('choice'), valuesMs: z.array(positiveMs).min(1) }),
+]);
+
+/** At most this many other devices (their activity is a bit mask in a 32-bit integer). */
+export const MAX_OTHER_DEVICES = 30;
+
+/** The zod schema of a whole ScenarioConfig. */
+export const scenarioConfigSchema = z.strictObject({
+  deadline: deadlineSchema,
+  deviceLoadLevels: z.array(z.number().min(0).max(0.95)).min(1),
+  deviceLoadStay: z.number().min(0).max(1),
+  otherDevices: z.number().int().min(0).max(MAX_OTHER_DEVICES),
+  otherDeviceActiveProb: z.number().min(0).max(1),
+  edgeLoadPerDevice: z.number().min(0).max(1),
+  requestIntervalMs: z.number().positive(),
+  rttMs: z.number().min(0),
+  episodeRequests: z.number().int().positive(),
+});
+
+/** @throws CoinferError ERR_INVALID_CONFIG naming the field, the expectation and the actual value */
 export function resolveScenarioConfig(p: Partial<ScenarioConfig> = {}): ScenarioConfig {
-  const c: ScenarioConfig = { ...DEFAULT_SCENARIO_CONFIG, ...p };
-  const fail = (field: string, expected: string, actual: unknown): never => {
-    throw new RangeError(`Expected scenario.${field} ${expected}, actually ${JSON.stringify(actual)}`);
-  };
-  if (c.deadline.kind === 'uniform') {
-    if (!(c.deadline.minMs > 0 && c.deadline.maxMs >= c.deadline.minMs)) fail('deadline', '0 < minMs <= maxMs', c.deadline);
-  } else if (c.deadline.kind === 'choice') {
-    if (c.deadline.valuesMs.length === 0 || c.deadline.valuesMs.some((v) => !(v > 0))) fail('deadline.valuesMs', 'a non-empty list of positive ms', c.deadline.valuesMs);
-  } else fail('deadline.kind', "'uniform' or 'choice'", c.deadline);
-  if (c.deviceLoadLevels.length === 0 || c.deviceLoadLevels.some((v) => !(v >= 0 && v <= 0.95))) fail('deviceLoadLevels', 'non-empty, each in [0, 0.95]', c.deviceLoadLevels);
-  if (!(c.deviceLoadStay >= 0 && c.deviceLoadStay <= 1)) fail('deviceLoadStay', 'in [0, 1]', c.deviceLoadStay);
-  if (!(Number.isInteger(c.otherDevices) && c.otherDevices >= 0)) fail('otherDevices', 'an integer >= 0', c.otherDevices);
-  if (!(c.otherDeviceActiveProb >= 0 && c.otherDeviceActiveProb <= 1)) fail('otherDeviceActiveProb', 'in [0, 1]', c.otherDeviceActiveProb);
-  if (!(c.edgeLoadPerDevice >= 0 && c.edgeLoadPerDevice <= 1)) fail('edgeLoadPerDevice', 'in [0, 1]', c.edgeLoadPerDevice);
-  if (!(c.requestIntervalMs > 0)) fail('requestIntervalMs', '> 0', c.requestIntervalMs);
-  if (!(c.rttMs >= 0)) fail('rttMs', '>= 0', c.rttMs);
-  if (!(Number.isInteger(c.episodeRequests) && c.episodeRequests > 0)) fail('episodeRequests', 'a positive integer', c.episodeRequests);
-  return c;
+  return parseWith(scenarioConfigSchema, { ...DEFAULT_SCENARIO_CONFIG, ...p }, 'scenario config') as ScenarioConfig;
 }
 
 /** Draws one deadline, ms. */

@@ -179,8 +179,9 @@ export class VecReplayEnv {
    */
   #simulate(lane: RequestLane, a: number, out: SimOutcome): SimOutcome {
     const t = this.table;
-    const rtt = this.config.scenario.rttMs;
-    const loadFactor = 1 / (1 - lane.deviceLoad);
+    const rtt = lane.rttMs;
+    // the device's slowdown acts like load: every local time (and the fallback reserve) stretches
+    const loadFactor = lane.world.deviceSlowdown / (1 - lane.deviceLoad);
     const deviceMs = t.deviceBaseMs[a]! * lane.deviceJitter * loadFactor;
     const exitIdx = t.exitIndex[a]!;
     out.fallback = false;
@@ -198,7 +199,7 @@ export class VecReplayEnv {
     // an M/D/1 queue, mean wait u·S / (2(1 − u)) before this request runs (env/edge-load.ts
     // generates that load for real in the live env).
     const u = lane.trueEdgeLoad;
-    const edgeMs = t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u));
+    const edgeMs = lane.world.edgeSlowdown * (t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u)));
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
     const reserveMs = this.#cheapestLocalMs * loadFactor + FALLBACK_MARGIN_MS;

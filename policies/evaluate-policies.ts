@@ -34,8 +34,8 @@ export interface EvaluateOptions extends Omit<VecReplayEnvOptions, 'numEnvs'> {
   readonly lanes?: number;
   /** Called after each policy with its summary (progress reporting). */
   readonly onPolicyDone?: (s: PolicySummary) => void;
-  /** Receives every outcome (for traces of actions over time). */
-  readonly onOutcome?: (policy: string, o: RequestOutcome) => void;
+  /** Receives every outcome (for traces of actions over time) with its episode's index (0-based, the same streams for every policy). */
+  readonly onOutcome?: (policy: string, o: RequestOutcome, episode: number) => void;
 }
 
 /** Summarises served requests (rewardVsOracle left null; evaluatePolicies fills it). */
@@ -83,7 +83,7 @@ async function runPolicy(policy: Policy, opts: EvaluateOptions): Promise<PolicyS
       for (let i = 0; i < batch; i++) {
         const o = outcomes[i]!;
         served.push({ outcome: o, reward: env.rewards[i]!, label: env.codec.labels[o.actionIndex]! });
-        opts.onOutcome?.(policy.name, o);
+        opts.onOutcome?.(policy.name, o, done + i);
       }
     }
   }

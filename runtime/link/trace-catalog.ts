@@ -1,13 +1,15 @@
 /**
- * The catalogue of bandwidth traces on disk and the fixed train/test split (docs/traces.md).
+ * The catalogue of bandwidth traces on disk and the fixed train/validation/test split
+ * (docs/traces.md).
  *
  * Layout: `<dir>/<source>/<name>.csv`. The split is by trace file, stratified by source:
  * within each shipped source, sorted by name (code-point order), the files at indices 3, 7,
- * 11, … are test (about 25 %), the rest train. That rule was applied once to the 55 shipped
- * traces, whose names are frozen below, so adding a file later never moves an existing trace
- * across the split. A trace not in the shipped catalogue (a new file, a synthetic trace)
- * is assigned by its own name alone: FNV-1a 32-bit of `<source>/<name>`, test when the hash
- * mod 4 is 3.
+ * 11, … are test (about 25 %), those at indices 1, 9, 17, … validation (about 12 %), the rest
+ * train. That rule was applied once to the 55 shipped traces, whose names are frozen below, so
+ * adding a file later never moves an existing trace across the split. A trace not in the
+ * shipped catalogue (a new file, a synthetic trace) is assigned by its own name alone: FNV-1a
+ * 32-bit of `<source>/<name>` mod 8 — 3 or 7 test, 1 validation, else train. Selection
+ * (checkpoint scores, hyper-parameters) uses validation only; test is only reported.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +19,10 @@ import { CoinferError } from '../../common/errors.ts';
 /** Absolute path of the shipped traces, `<repo>/data/traces`. */
 export const DEFAULT_TRACES_DIR: string = fileURLToPath(new URL('../../data/traces', import.meta.url));
 
-export type TraceSplit = 'train' | 'test';
+export type TraceSplit = 'train' | 'validation' | 'test';
+
+/** The splits, in the order reports list them. */
+export const TRACE_SPLITS: readonly TraceSplit[] = ['train', 'validation', 'test'];
 
 export interface TraceEntry {
   /** File name without `.csv`. */
@@ -93,6 +98,14 @@ export const SHIPPED_TRACES: readonly string[] = Object.freeze([
 
 /** Every 4th shipped file of a source (indices 3, 7, 11, … in name order) is test. */
 const TEST_EVERY = 4;
+/** Every 8th shipped file of a source from index 1 (1, 9, 17, …) is validation. */
+const VALIDATION_EVERY = 8;
+
+/** The split of position `i` (index in a source's name order, or a name hash). */
+function splitOfIndex(i: number): TraceSplit {
+  if (i % TEST_EVERY === TEST_EVERY - 1) return 'test';
+  return i % VALIDATION_EVERY === 1 ? 'validation' : 'train';
+}
 
 /** Split of each shipped trace, by the index rule (built once; immutable afterwards). */
 const SHIPPED_SPLIT: ReadonlyMap<string, TraceSplit> = (() => {
@@ -102,7 +115,7 @@ const SHIPPED_SPLIT: ReadonlyMap<string, TraceSplit> = (() => {
     const source = key.slice(0, key.indexOf('/'));
     const index = indexInSource.get(source) ?? 0;
     indexInSource.set(source, index + 1);
-    split.set(key, index % TEST_EVERY === TEST_EVERY - 1 ? 'test' : 'train');
+    split.set(key, splitOfIndex(index));
   }
   return split;
 })();
@@ -124,13 +137,13 @@ function compareCodePoints(a: string, b: string): number {
 
 /**
  * The fixed split of one trace (docs/traces.md): the index rule for the shipped traces, the
- * name hash for any other.
+ * name hash for any other (test exactly when it was test under the former train/test rule).
  * @param source directory name, e.g. `fcc_broadband`
  * @param name file name without `.csv`
  */
 export function traceSplitOf(source: string, name: string): TraceSplit {
   const key = `${source}/${name}`;
-  return SHIPPED_SPLIT.get(key) ?? (fnv1a32(key) % TEST_EVERY === TEST_EVERY - 1 ? 'test' : 'train');
+  return SHIPPED_SPLIT.get(key) ?? splitOfIndex(fnv1a32(key) % VALIDATION_EVERY);
 }
 
 /**
@@ -143,8 +156,8 @@ export function traceSplitOf(source: string, name: string): TraceSplit {
 export async function listTraces(opts: { dir?: string; split?: TraceSplit | 'all' } = {}): Promise<TraceEntry[]> {
   const dir = opts.dir ?? DEFAULT_TRACES_DIR;
   const want = opts.split ?? 'all';
-  if (want !== 'all' && want !== 'train' && want !== 'test') {
-    throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected split 'train', 'test' or 'all', actually ${String(want)}`);
+  if (want !== 'all' && !TRACE_SPLITS.includes(want)) {
+    throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected split 'train', 'validation', 'test' or 'all', actually ${String(want)}`);
   }
   let sources: string[];
   try {

@@ -10,7 +10,9 @@ import { CoinferError } from '../../common/errors.ts';
 import { createRng } from '../../common/rng.ts';
 import type { ArchitectureSpec } from '../model/architecture.ts';
 import type { ImageDataset } from '../data/dataset.ts';
-import { resolveAugmentConfig, type AugmentConfig } from '../data/augment.ts';
+import { z } from 'zod';
+import { parseWith } from '../../common/schema.ts';
+import type { AugmentConfig } from '../data/augment.ts';
 import { makeBatch, permutation, type Normalization } from './batches.ts';
 import { buildTfBranchyNet, type TfBranchyNet } from './tf-alexnet.ts';
 import { LocalStepRunner, type RunnerInit, type RunnerSnapshot, type StepRunner } from './step-runner.ts';
@@ -51,20 +53,20 @@ export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
   checkpointEverySteps: 100,
 };
 
-/** Merges and validates a trainer config. @throws CoinferError ERR_INVALID_CONFIG */
+const trainerConfigSchema = z.strictObject({
+  epochs: z.number().int().min(1).max(1000),
+  batchSize: z.number().int().min(1).max(4096),
+  learningRate: z.number().gt(0).max(1),
+  lrSchedule: z.enum(['constant', 'cosine']),
+  exitWeights: z.array(z.number().min(0)).refine((w) => w.some((x) => x > 0), { message: 'expected at least one positive weight' }),
+  seed: z.number(),
+  augment: z.strictObject({ horizontalFlip: z.boolean(), maxShiftPx: z.number().int().min(0).max(8) }),
+  checkpointEverySteps: z.number().int().min(0),
+});
+
+/** Merges and validates a trainer config (zod, common/schema.ts). @throws CoinferError ERR_INVALID_CONFIG */
 export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): TrainerConfig {
-  const cfg: TrainerConfig = { ...DEFAULT_TRAINER_CONFIG, ...partial, augment: resolveAugmentConfig({ ...DEFAULT_TRAINER_CONFIG.augment, ...partial.augment }) };
-  const bad = (field: string, expected: string, actual: unknown): never => {
-    throw new CoinferError('ERR_INVALID_CONFIG', `Expected ${field} ${expected}, actually ${JSON.stringify(actual)}`);
-  };
-  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1 || cfg.epochs > 1000) bad('epochs', 'an integer in [1, 1000]', cfg.epochs);
-  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1 || cfg.batchSize > 4096) bad('batchSize', 'an integer in [1, 4096]', cfg.batchSize);
-  if (!(cfg.learningRate > 0 && cfg.learningRate <= 1)) bad('learningRate', 'in (0, 1]', cfg.learningRate);
-  if (cfg.lrSchedule !== 'constant' && cfg.lrSchedule !== 'cosine') bad('lrSchedule', "'constant' or 'cosine'", cfg.lrSchedule);
-  if (!cfg.exitWeights.every((w) => Number.isFinite(w) && w >= 0) || !cfg.exitWeights.some((w) => w > 0)) bad('exitWeights', 'non-negative numbers, at least one positive', cfg.exitWeights);
-  if (!Number.isFinite(cfg.seed)) bad('seed', 'a finite number', cfg.seed);
-  if (!Number.isInteger(cfg.checkpointEverySteps) || cfg.checkpointEverySteps < 0) bad('checkpointEverySteps', 'a non-negative integer', cfg.checkpointEverySteps);
-  return cfg;
+  return parseWith(trainerConfigSchema, { ...DEFAULT_TRAINER_CONFIG, ...partial, augment: { ...DEFAULT_TRAINER_CONFIG.augment, ...partial.augment } }, 'trainer config');
 }
 
 /** Learning rate of an epoch (0-based) under the config's schedule. */

@@ -29,8 +29,8 @@ describe('computeReward', () => {
   });
 
   it('rejects bad configs', () => {
-    expect(() => resolveRewardConfig({ missPenalty: 1 })).toThrow(RangeError);
-    expect(() => resolveRewardConfig({ energyLambdaPerJ: -1 })).toThrow(RangeError);
-    expect(() => resolveRewardConfig({ signal: 'nope' as never })).toThrow(RangeError);
+    expect(() => resolveRewardConfig({ missPenalty: 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
+    expect(() => resolveRewardConfig({ energyLambdaPerJ: -1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
+    expect(() => resolveRewardConfig({ signal: 'nope' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG' }));
   });
 });

@@ -16,32 +16,33 @@ describe('listTraces', () => {
     expect(new Set(all.map((e) => e.source))).toEqual(new Set(SOURCES));
   });
 
-  it('splits them train/test with no overlap and test traces in every source', async () => {
+  it('splits them train/validation/test with no overlap and every source in every split', async () => {
     const train = await listTraces({ split: 'train' });
+    const validation = await listTraces({ split: 'validation' });
     const test = await listTraces({ split: 'test' });
-    expect(train.length + test.length).toBe(55);
-    expect(test).toHaveLength(13);
-    const trainPaths = new Set(train.map((e) => e.path));
-    for (const e of test) expect(trainPaths.has(e.path)).toBe(false);
+    expect([train.length, validation.length, test.length]).toEqual([34, 8, 13]);
+    const paths = [...train, ...validation, ...test].map((e) => e.path);
+    expect(new Set(paths).size).toBe(55);
     for (const source of SOURCES) {
-      expect(test.some((e) => e.source === source), source).toBe(true);
-      expect(train.some((e) => e.source === source), source).toBe(true);
+      for (const part of [train, validation, test]) expect(part.some((e) => e.source === source), source).toBe(true);
     }
   });
 
-  it('applies the documented index rule: every 4th file of a source (3, 7, 11, …) is test', async () => {
+  it('applies the documented index rule: 3, 7, 11, … test; 1, 9, 17, … validation', async () => {
     const all = await listTraces();
     for (const source of SOURCES) {
       const files = all.filter((e) => e.source === source);
-      files.forEach((e, i) => expect(e.split, e.name).toBe(i % 4 === 3 ? 'test' : 'train'));
+      files.forEach((e, i) => expect(e.split, e.name).toBe(i % 4 === 3 ? 'test' : i % 8 === 1 ? 'validation' : 'train'));
     }
   });
 
-  it('matches the test list written in docs/traces.md', async () => {
+  it('matches the test and validation lists written in docs/traces.md', async () => {
     const doc = await readFile(new URL('../../../docs/traces.md', import.meta.url), 'utf8');
-    const documented = [...doc.matchAll(/^\| test \| `([^`]+)` \|/gm)].map((m) => m[1]);
-    const test = (await listTraces({ split: 'test' })).map((e) => `${e.source}/${e.name}`);
-    expect(documented).toEqual(test);
+    for (const split of ['test', 'validation'] as const) {
+      const documented = [...doc.matchAll(new RegExp(`^\\| ${split} \\| \`([^\`]+)\` \\|`, 'gm'))].map((m) => m[1]);
+      const listed = (await listTraces({ split })).map((e) => `${e.source}/${e.name}`);
+      expect(documented).toEqual(listed);
+    }
   });
 
   it('keeps the shipped split when files are added, and splits new files by name alone', async () => {
@@ -74,16 +75,20 @@ describe('listTraces', () => {
 });
 
 describe('traceSplitOf', () => {
-  it('is deterministic and, for traces outside the catalogue, spreads about a quarter to test', () => {
+  it('is deterministic and, for traces outside the catalogue, spreads about a quarter to test and an eighth to validation', () => {
     expect(traceSplitOf('fcc_broadband', 'trace_215252_http---www.msn.com')).toBe('test');
     expect(traceSplitOf('fcc_broadband', 'trace_10322_http---edition.cnn.com')).toBe('train');
-    let test = 0;
+    expect(traceSplitOf('fcc_broadband', 'trace_10730_http---www.facebook.com')).toBe('validation');
+    let test = 0, validation = 0;
     for (let i = 0; i < 4000; i++) {
       const split = traceSplitOf('synthetic', `random-walk-${i}`);
       expect(traceSplitOf('synthetic', `random-walk-${i}`)).toBe(split);
       if (split === 'test') test++;
+      if (split === 'validation') validation++;
     }
     expect(test / 4000).toBeGreaterThan(0.2);
     expect(test / 4000).toBeLessThan(0.3);
+    expect(validation / 4000).toBeGreaterThan(0.09);
+    expect(validation / 4000).toBeLessThan(0.16);
   });
 });

@@ -1,0 +1,142 @@
+/**
+ * One training run of `coinfer train`: the scenario's world on its train traces, periodic
+ * greedy evaluation on its validation traces (never test), each evaluation saved as a
+ * checkpoint recording the objective, the scenario, the evaluated split and the traces the
+ * evaluation replayed.
+ */
+import { resolveDqnConfig, type DqnConfig, type DqnConfigInput } from '../agent/dqn-config.ts';
+import { ActingPolicy } from '../agent/acting-policy.ts';
+import type { NetworkWeights } from '../agent/q-network.ts';
+import { trainDqn, type Metrics } from '../agent/train-loop.ts';
+import { saveCheckpoint } from '../checkpoints/checkpoint-io.ts';
+import { loadTf } from '../common/tf-backend.ts';
+import { ActionCodec } from '../env/action-codec.ts';
+import type { Env } from '../env/env.ts';
+import { LiveEnv } from '../env/live-env.ts';
+import { OBSERVATION_SIZE } from '../env/observation.ts';
+import { resolveEnvConfig, type EnvConfigInput } from '../env/replay-config.ts';
+import { ReplayEnv } from '../env/replay-env.ts';
+import { objectiveOf, scenarioEnvInput } from '../env/scenario-file.ts';
+import type { CoinferInfo } from '../env/step-info.ts';
+import { createDqnPolicy } from '../policies/dqn-policy.ts';
+import { evaluatePolicies } from '../policies/evaluate-policies.ts';
+import { loadModelPackage } from '../runtime/model/model-package.ts';
+import { DQN_PREFIX, loadPolicy } from './load-policy.ts';
+import { createProgress } from './progress.ts';
+import { loadScenario, scenarioComputeTimes, scenarioTraces } from './scenario-setup.ts';
+
+/** Seed of the evaluation streams: fixed, so every checkpoint of a run is scored on the same requests. */
+export const EVAL_SEED = 10_000;
+
+export interface TrainRunOptions {
+  readonly env: 'replay' | 'live';
+  readonly scenario: string;
+  readonly steps: number;
+  /** undefined: the resumed checkpoint's seed (a fresh run always gets one from the CLI). */
+  readonly seed: number | undefined;
+  readonly out: string;
+  readonly modelDir: string;
+  readonly resume: string | undefined;
+  readonly evalEvery: number;
+  readonly evalEpisodes: number;
+  readonly dqnDefaults: DqnConfigInput;
+  readonly dqnOverrides: DqnConfigInput;
+  readonly envDefaults: EnvConfigInput;
+  /** undefined: the scenario's λ (0 when it has none). */
+  readonly energyLambda: number | undefined;
+  readonly json: boolean;
+  readonly log: (o: object) => void;
+}
+
+export interface TrainRunResult {
+  readonly checkpoint: string;
+  readonly step: number;
+  readonly metrics: Metrics;
+}
+
+/** The DQN config of a run: the resumed one (or the defaults), the overrides, and the seed when given — `--seed` wins over a resumed checkpoint's. */
+export function runDqnConfig(base: DqnConfigInput, overrides: DqnConfigInput, seed: number | undefined): DqnConfig {
+  return resolveDqnConfig({ ...base, ...overrides, ...(seed === undefined ? {} : { seed }) });
+}
+
+export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
+  const { tf, backend } = await loadTf();
+  const say = (line: string) => { if (!o.json) process.stderr.write(`${line}\n`); };
+  const [pkg, world] = await Promise.all([loadModelPackage(o.modelDir), loadScenario(o.scenario)]);
+  const lambda = o.energyLambda ?? world.spec.reward?.energyLambdaPerJ ?? 0;
+  const trainInput = scenarioEnvInput(world, { ...o.envDefaults, split: 'train' });
+  const envInput: EnvConfigInput = { ...trainInput, reward: { ...trainInput.reward, energyLambdaPerJ: lambda } };
+  const envConfig = resolveEnvConfig(envInput);
+  // Validation scores per-image correctness under the same λ: the objective the run trains for.
+  const evalInput: EnvConfigInput = { ...scenarioEnvInput(world, { split: 'validation' }), reward: { energyLambdaPerJ: lambda } };
+  const [train, validation, times] = await Promise.all([
+    scenarioTraces(world, { split: 'train' }), scenarioTraces(world, { split: 'validation' }), scenarioComputeTimes(world, pkg, say),
+  ]);
+  const codec = new ActionCodec(pkg.manifest, envConfig.encodings);
+  let resumeFrom: { weights: NetworkWeights; step: number } | undefined;
+  let parentId: string | null = null;
+  let config = runDqnConfig(o.dqnDefaults, o.dqnOverrides, o.seed);
+  if (o.resume) {
+    const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actions: codec.actions };
+    const { dqn } = await loadPolicy(`${DQN_PREFIX}${o.resume}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: o.out, tf });
+    const { meta } = dqn!.checkpoint;
+    resumeFrom = { weights: dqn!.weights, step: meta.step };
+    parentId = meta.id;
+    config = runDqnConfig(meta.dqnConfig, o.dqnOverrides, o.seed);
+  }
+  // The live env serves every step with real split inference (its own edge on 127.0.0.1, the
+  // trace replayed in real time): slow per step, meant for fine-tuning a replay-trained
+  // checkpoint (`--resume`) or short runs; evaluation always uses the replay validation traces.
+  const env: Env<Float32Array, number, CoinferInfo> = o.env === 'live'
+    ? await LiveEnv.create({ pkg, traces: train, config: envInput })
+    : new ReplayEnv({ manifest: pkg.manifest, computeTimes: times.computeTimes, traces: train, config: envInput });
+  say(`training DQN (seed ${config.seed}) on the ${o.env} env in world ${world.name}: ${train.length} train traces, ${validation.length} validation traces, ${codec.size} actions, backend ${backend}, ${times.computeTimes.source}`);
+  const startStep = resumeFrom?.step ?? 0;
+  const bar = createProgress({ total: o.steps, format: 'train |{bar}| {value}/{total} steps | eps {eps} | reward {reward} | eval {evalReward} | {sps} steps/s | eta {eta_formatted}', quiet: o.json });
+  let lastEvalReward = '-';
+  const saved: { id: string; step: number; metrics: Metrics }[] = [];
+  const objective = objectiveOf(envConfig.reward);
+  const traceSplit = { train: train.map((t) => t.name), validation: validation.map((t) => t.name), test: [] };
+  const evaluate = async (learner: { getWeights(): NetworkWeights; onlineNet: import('@tensorflow/tfjs').LayersModel }, step: number): Promise<Metrics> => {
+    const policy = createDqnPolicy({ name: 'dqn', acting: new ActingPolicy(learner.getWeights()), codec });
+    const seen = new Set<string>();
+    const [s] = await evaluatePolicies([policy], {
+      manifest: pkg.manifest, computeTimes: times.computeTimes, traces: validation, config: evalInput, episodes: o.evalEpisodes, seed: EVAL_SEED,
+      onOutcome: (_p, outcome) => { seen.add(outcome.traceName); },
+    });
+    const metrics: Metrics = {
+      'eval/mean_reward': s!.meanReward, 'eval/accuracy': s!.accuracy, 'eval/hit_rate': s!.hitRate,
+      'eval/mean_latency_ms': s!.meanLatencyMs, 'eval/p95_latency_ms': s!.p95LatencyMs, 'eval/energy_mj': s!.energyMjPerRequest,
+    };
+    const ck = await saveCheckpoint(tf, {
+      root: o.out, model: learner.onlineNet, step, dqnConfig: config, parentId: saved.at(-1)?.id ?? parentId,
+      envConfig: JSON.parse(JSON.stringify(envConfig)), evalMetrics: metrics, actionLabels: codec.labels,
+      traceSplit, objective, scenario: world.name, evalSplit: 'validation', evalTraces: [...seen].sort(),
+    });
+    saved.push({ id: ck.id, step, metrics });
+    lastEvalReward = s!.meanReward.toFixed(4);
+    o.log({ event: 'eval', step, seed: config.seed, checkpoint: ck.id, ...metrics });
+    say(`\n[step ${step}] eval on ${o.evalEpisodes} validation episodes: reward ${s!.meanReward.toFixed(4)}, accuracy ${s!.accuracy.toFixed(4)}, hit rate ${s!.hitRate.toFixed(4)} → checkpoint ${ck.id}`);
+    return metrics;
+  };
+  const result = await trainDqn(tf, {
+    env, config, steps: o.steps, evalEvery: o.evalEvery, progressEvery: o.env === 'live' ? 10 : 1000,
+    ...(resumeFrom ? { resumeFrom } : {}),
+    evaluate,
+    onProgress: (r) => {
+      const m = r.metrics;
+      if (m['charts/epsilon'] !== undefined) {
+        bar.update(r.step - startStep, { eps: m['charts/epsilon'].toFixed(3), reward: (m['charts/mean_reward'] ?? 0).toFixed(3), evalReward: lastEvalReward, sps: Math.round(m['charts/sps'] ?? 0) });
+        o.log({ event: 'progress', step: r.step, ...m });
+      }
+    },
+  });
+  bar.stop();
+  if (saved.at(-1)?.step !== result.step) await evaluate(result.learner, result.step);
+  result.learner.dispose();
+  await env.close();
+  const last = saved.at(-1)!;
+  o.log({ event: 'done', step: result.step, seed: config.seed, checkpoint: last.id, ...last.metrics });
+  if (!o.json) process.stdout.write(`done: ${result.step} steps (seed ${config.seed}); last checkpoint ${last.id} (validation reward ${last.metrics['eval/mean_reward']!.toFixed(4)}) in ${o.out}\n`);
+  return { checkpoint: last.id, step: result.step, metrics: last.metrics };
+}
