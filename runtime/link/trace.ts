@@ -75,16 +75,23 @@ export function createTrace(opts: CreateTraceOptions): BandwidthTrace {
   return Object.freeze({ name, source: opts.source ?? 'synthetic', timesS, mbps, durationS });
 }
 
+/**
+ * Largest rate and time a trace may hold: 1 Tbit/s and ~31 years. Finite but absurd values
+ * (1e308 Mbps) overflow to Infinity in the link's bit-time arithmetic and end as NaN sleeps.
+ */
+export const MAX_TRACE_MBPS = 1e6;
+export const MAX_TRACE_S = 1e9;
+
 function checkRow(r: { name: string; where: string; tS: number; mbps: number; prevS: number | null }): void {
-  if (!Number.isFinite(r.tS)) throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected a finite t_s, actually ${r.tS}`);
+  if (!Number.isFinite(r.tS) || r.tS > MAX_TRACE_S) throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected a finite t_s <= ${MAX_TRACE_S}, actually ${r.tS}`);
   if (r.prevS === null && r.tS !== 0) {
     throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected the first t_s to be 0, actually ${r.tS}`);
   }
   if (r.prevS !== null && !(r.tS > r.prevS)) {
     throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected t_s strictly increasing (> ${r.prevS}), actually ${r.tS}; merge or drop duplicate samples`);
   }
-  if (!Number.isFinite(r.mbps) || r.mbps < 0) {
-    throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected mbps finite and >= 0, actually ${r.mbps}`);
+  if (!(r.mbps >= 0 && r.mbps <= MAX_TRACE_MBPS)) {
+    throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected mbps in [0, ${MAX_TRACE_MBPS}] (1 Tbit/s), actually ${r.mbps}`);
   }
 }
 
