@@ -27,12 +27,12 @@ import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import { summarizeOutcomes, type PolicySummary } from '../../policies/evaluate-policies.ts';
 import type { RequestOutcome } from '../../env/step-info.ts';
 import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
-import { loadTrace } from '../../runtime/link/trace.ts';
+import { MAX_TRACE_S, loadTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
 import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
-import { countArg, intArg, nonNegativeArg, rangeArg, resolveToken, tokenArg } from '../option-parsers.ts';
+import { countArg, intArg, rangeArg, resolveToken, tokenArg } from '../option-parsers.ts';
 import { requireEdge } from '../edge-check.ts';
 import { checkOutputPath } from '../output-check.ts';
 
@@ -75,7 +75,7 @@ export function registerDevice(program: Command): void {
     .option('--allow-local-only', 'keep serving when the edge is unreachable at start-up: only local actions are offered until it is back')
     .requiredOption('--policy <spec>', 'dqn:<id|latest|best|path>, or a baseline: edgent, device-only, edge-only, neurosurgeon, branchynet, random')
     .requiredOption('--trace <file>', 'bandwidth trace CSV (t_s,mbps) the uplink replays')
-    .option('--offset-s <s>', 'start time in the trace, s', nonNegativeArg('--offset-s'), 0)
+    .option('--offset-s <s>', 'start time in the trace, s', rangeArg('--offset-s', 0, MAX_TRACE_S), 0)
     .option('--requests <n>', 'requests to serve', countArg('--requests'), 100)
     .option('--seed <n>', 'seed of the request stream (deadlines, images, loads)', intArg('--seed', 0), 1)
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)

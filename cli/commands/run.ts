@@ -11,11 +11,11 @@ import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts
 import { DeviceRuntime } from '../../runtime/device/device-runtime.ts';
 import type { RequestRecord } from '../../runtime/device/request-record.ts';
 import { LinkShaper } from '../../runtime/link/link-shaper.ts';
-import { loadTrace } from '../../runtime/link/trace.ts';
+import { MAX_TRACE_S, loadTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { loadSamples } from '../../runtime/model/samples.ts';
 import type { ModelManifest } from '../../runtime/model/manifest.ts';
-import { MAX_TIMER_MS, countArg, intArg, nonNegativeArg, positiveArg, rangeArg, resolveToken, timerMsArg, tokenArg } from '../option-parsers.ts';
+import { MAX_TIMER_MS, countArg, intArg, rangeArg, resolveToken, timerMsArg, tokenArg } from '../option-parsers.ts';
 import { requireEdge } from '../edge-check.ts';
 import { rankQuantile } from '../../common/rank-quantile.ts';
 
@@ -71,9 +71,9 @@ export function registerRun(program: Command): void {
     .requiredOption('--partition <k>', "backbone stages run on the device (0 = send the raw image; at most the exit's branch stage)", intArg('--partition', 0))
     .addOption(new Option('--encoding <enc>', 'wire encoding of the crossing tensor (uint8 is implied at partition 0)').choices(ENCODINGS.filter((e) => e !== 'uint8') as Exclude<Encoding, 'uint8'>[]).default('f32' as const))
     .option('--trace <file>', 'bandwidth trace CSV (t_s,mbps) shaping the uplink (omit: unshaped)')
-    .option('--offset-s <s>', 'start offset in the trace, s', nonNegativeArg('--offset-s'), 0)
+    .option('--offset-s <s>', 'start offset in the trace, s', rangeArg('--offset-s', 0, MAX_TRACE_S), 0)
     .option('--delay-ms <ms>', 'one-way propagation delay added to each transfer, ms', rangeArg('--delay-ms', 0, MAX_TIMER_MS), 0)
-    .option('--time-scale <x>', 'trace seconds per wall second', positiveArg('--time-scale'), 1)
+    .option('--time-scale <x>', 'trace seconds per wall second', rangeArg('--time-scale', 1e-3, 1e3), 1)
     .requiredOption('--requests <n>', 'number of requests (sample images are reused round-robin)', countArg('--requests'))
     .requiredOption('--deadline-ms <ms>', 'deadline of each request, ms (< 2^31)', timerMsArg('--deadline-ms'))
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
