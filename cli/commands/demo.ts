@@ -29,6 +29,7 @@ import { renderDemoReport, type ReportRequest } from '../report/demo-report.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
 import { countArg, intArg } from '../option-parsers.ts';
 import { checkOutputPath } from '../output-check.ts';
+import { edgeFailure } from '../edge-check.ts';
 
 /** A held-out 3G trace with deep fades (docs/traces.md). */
 export const DEMO_TRACE = join(DEFAULT_TRACES_DIR, 'norway_hsdpa_3g', 'tram.jernbanetorget-universitetssykehuset-report.2010-11-23_1606CET.log.csv');
@@ -82,6 +83,8 @@ export function registerDemo(program: Command): void {
           const bar = createProgress({ total: opts.requests, format: `${policy.name.padEnd(10)} |{bar}| {value}/{total} live requests`, quiet: !!opts.json });
           let k = 0;
           try {
+            // Our own edge process: not reaching it is a fault, not a reason to demo local answers.
+            if (!env.device.edgeConnected) throw edgeFailure('demo', { url: edge.url, connected: false, why: env.device.edgeError }, false);
             live.push(await runLive({ policy, env, trace, requests: opts.requests, seed: opts.seed, onStep: () => bar.update(++k) }));
           } finally {
             bar.stop();
