@@ -2,8 +2,10 @@
  * Writing and reading checkpoint directories: `model.json` + `weights.bin` (the tfjs layers
  * format, written through `tf.io.withSaveHandler` and read through `tf.io.fromMemory`, since pure
  * tfjs has no file:// handler) and `checkpoint.json` (checkpoints/checkpoint-meta.ts). A save
- * writes into a hidden temp directory and renames it into place, then registers it; readers
- * therefore see a whole checkpoint or none.
+ * writes into a hidden temp directory named after its writer and renames it into place, then
+ * registers it; readers therefore see a whole checkpoint or none. Each save first reconciles the
+ * root (reconcile-registry.ts): stale temp folders of killed writers are removed and finished
+ * but unregistered checkpoints registered.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +26,8 @@ import {
   type TraceSplit,
 } from './checkpoint-meta.ts';
 import { CheckpointRegistry } from './checkpoint-registry.ts';
+import { tempFolderName } from './checkpoint-temps.ts';
+import { reconcileRegistry } from './reconcile-registry.ts';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -101,7 +105,8 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     actionLabels: [...labels],
   };
   const dir = join(options.root, id);
-  const tmp = join(options.root, `.tmp-${id}`);
+  const tmp = join(options.root, tempFolderName(id));
+  await reconcileRegistry(options.root);
   await mkdir(tmp, { recursive: true });
   try {
     await options.model.save(

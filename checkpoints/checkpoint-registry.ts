@@ -2,9 +2,11 @@
  * The checkpoint registry: `<root>/registry.json`, a lowdb 7 document listing the checkpoints
  * under `root` (one directory each). Built as `new Low(new JSONFile(path), defaults)` — not
  * `JSONFilePreset`, which silently switches to memory when NODE_ENV is 'test'. lowdb writes
- * through steno (temp file + rename), so a crash never leaves half a registry. One writer per
- * root: writes within one registry object are queued; `rebuildRegistry` recovers from lost or
- * damaged registries by scanning the checkpoint directories.
+ * through steno (temp file + rename), so a crash never leaves half a registry and readers need
+ * no lock. Writers, in this process or others, take `registry.json.lock` (file-lock.ts) around
+ * each read-modify-write, so concurrent saves neither lose entries nor share steno's temp file.
+ * `rebuildRegistry` recovers from lost or damaged registries by scanning the checkpoint
+ * directories; reconcile-registry.ts adds the finished folders a killed writer left unregistered.
  */
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,8 +14,10 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { CoinferError } from '../common/errors.ts';
 import { parseCheckpointMeta, type Objective } from './checkpoint-meta.ts';
+import { withFileLock, type FileLockOptions } from './file-lock.ts';
 
 export const REGISTRY_FILE = 'registry.json';
+export const REGISTRY_LOCK_FILE = 'registry.json.lock';
 
 /** One registered checkpoint (a summary of its checkpoint.json). */
 export interface RegistryEntry {
@@ -37,10 +41,13 @@ const emptyRegistry = (): RegistryData => ({ schemaVersion: 1, checkpoints: [] }
 
 export class CheckpointRegistry {
   readonly root: string;
+  readonly #lock: Partial<FileLockOptions>;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(root: string) {
+  /** @param lock options of the writers' lock (tests shorten its timeouts) */
+  constructor(root: string, lock: Partial<FileLockOptions> = {}) {
     this.root = root;
+    this.#lock = lock;
   }
 
   /** Registered checkpoints in registration order (re-read from disk: other runs may have added some). */
@@ -50,14 +57,26 @@ export class CheckpointRegistry {
 
   /** Adds (or replaces, by id) an entry. */
   async add(entry: RegistryEntry): Promise<void> {
+    await this.addAll([entry]);
+  }
+
+  /**
+   * Adds (or replaces, by id) entries in one locked read-modify-write.
+   * @throws (rejects) CoinferError ERR_REGISTRY_LOCKED, ERR_CHECKPOINT_CORRUPT
+   */
+  async addAll(entries: readonly RegistryEntry[]): Promise<void> {
     await this.#serial(async () => {
       await mkdir(this.root, { recursive: true });
-      const db = await this.#open();
-      await db.update((d) => {
-        const i = d.checkpoints.findIndex((c) => c.id === entry.id);
-        if (i >= 0) d.checkpoints.splice(i, 1);
-        d.checkpoints.push(entry);
-      });
+      await withFileLock(join(this.root, REGISTRY_LOCK_FILE), async () => {
+        const db = await this.#open();
+        await db.update((d) => {
+          for (const entry of entries) {
+            const i = d.checkpoints.findIndex((c) => c.id === entry.id);
+            if (i >= 0) d.checkpoints.splice(i, 1);
+            d.checkpoints.push(entry);
+          }
+        });
+      }, this.#lock);
     });
   }
 
@@ -87,31 +106,47 @@ export class CheckpointRegistry {
   }
 }
 
-/**
- * Rewrites `<root>/registry.json` from the checkpoint directories under `root` (those whose
- * checkpoint.json parses), oldest first. Returns the entries registered.
- */
-export async function rebuildRegistry(root: string): Promise<RegistryEntry[]> {
+/** The checkpoint folders under a root, as registry entries (oldest first), and the folders that are not checkpoints. */
+export interface FolderScan {
+  readonly entries: RegistryEntry[];
+  /** Visible folders whose checkpoint.json is missing or does not validate. */
+  readonly unreadable: string[];
+}
+
+/** Scans the visible folders under `root` (temp folders start with a dot); an absent root has none. */
+export async function scanCheckpointFolders(root: string): Promise<FolderScan> {
   const entries: RegistryEntry[] = [];
+  const unreadable: string[] = [];
   let names: string[] = [];
   try {
     names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
   } catch {
     names = [];
   }
-  for (const name of names) {
+  for (const name of names.sort()) {
     try {
       const file = join(root, name, 'checkpoint.json');
       const meta = parseCheckpointMeta(JSON.parse(await readFile(file, 'utf8')), file);
       entries.push({ id: meta.id, dir: name, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null });
     } catch {
-      // not a checkpoint (or a damaged one): leave it out
+      unreadable.push(name); // not a checkpoint, or a damaged one: never registered
     }
   }
   entries.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
+  return { entries, unreadable };
+}
+
+/**
+ * Rewrites `<root>/registry.json` from the checkpoint directories under `root` (those whose
+ * checkpoint.json parses), oldest first, under the writers' lock. Returns the entries registered.
+ */
+export async function rebuildRegistry(root: string): Promise<RegistryEntry[]> {
   await mkdir(root, { recursive: true });
-  const db = new Low<RegistryData>(new JSONFile<RegistryData>(join(root, REGISTRY_FILE)), emptyRegistry());
-  db.data = { schemaVersion: 1, checkpoints: entries };
-  await db.write();
-  return entries;
+  return withFileLock(join(root, REGISTRY_LOCK_FILE), async () => {
+    const { entries } = await scanCheckpointFolders(root);
+    const db = new Low<RegistryData>(new JSONFile<RegistryData>(join(root, REGISTRY_FILE)), emptyRegistry());
+    db.data = { schemaVersion: 1, checkpoints: entries };
+    await db.write();
+    return entries;
+  });
 }

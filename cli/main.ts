@@ -2,8 +2,9 @@
  * The `coinfer` command line: the composition root. Only this layer reads argv and the
  * environment; each command lives in cli/commands/<name>.ts and exports `register(program)`.
  */
-import { Command } from '@commander-js/extra-typings';
-import { describeError, isCoinferError } from '../common/errors.ts';
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { describeError } from '../common/errors.ts';
+import { exitCodeFor } from './exit-codes.ts';
 import { readFileSync } from 'node:fs';
 import { registerModel } from './commands/model.ts';
 import { registerSplitCheck } from './commands/split-check.ts';
@@ -25,7 +26,10 @@ export function buildProgram(): Command {
   const program = new Command('coinfer')
     .description('On-demand device-edge co-inference of a multi-exit CNN, driven by a DQN agent')
     .version(pkg.version)
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors throw instead of exiting with commander's code 1, so every bad argument
+    // ends with one exit code (cli/exit-codes.ts); subcommands inherit this when created below.
+    .exitOverride();
   // Commands register themselves here, one line each.
   registerModel(program);
   registerSplitCheck(program);
@@ -52,7 +56,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (e) {
-    process.stderr.write(`coinfer: ${describeError(e)}\n`);
-    process.exitCode = isCoinferError(e) && e.code === 'ERR_INVALID_ARGUMENT' ? 2 : 1;
+    // commander has already printed its own usage errors (and --help / --version output)
+    if (!(e instanceof CommanderError)) process.stderr.write(`coinfer: ${describeError(e)}\n`);
+    process.exitCode = exitCodeFor(e);
   }
 }

@@ -50,6 +50,7 @@ export const ERROR_CODES = [
   'ERR_CHECKPOINT_CORRUPT',
   'ERR_CHECKPOINT_INCOMPATIBLE',
   'ERR_POLICY_UNKNOWN',
+  'ERR_REGISTRY_LOCKED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -5,6 +5,7 @@
 import { relative } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { CheckpointRegistry, rebuildRegistry, type RegistryEntry } from '../../checkpoints/checkpoint-registry.ts';
+import { formatRegistryReport, reconcileRegistry } from '../../checkpoints/reconcile-registry.ts';
 import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT } from '../../checkpoints/resolve-checkpoint.ts';
 import { formatTable } from '../format-table.ts';
 
@@ -28,10 +29,12 @@ export function registerCheckpoints(program: Command): void {
 
   cmd
     .command('list')
-    .description('List the registered checkpoints, oldest first')
+    .description('List the registered checkpoints, oldest first, after cleaning up what killed writers left (reported on stderr)')
     .option('--root <dir>', 'registry root directory', DEFAULT_CHECKPOINT_ROOT)
     .option('--json', 'print one JSON array of registry entries')
     .action(async (opts) => {
+      // Stale temp folders removed, unregistered finished checkpoints registered, the rest reported.
+      for (const line of formatRegistryReport(await reconcileRegistry(opts.root))) process.stderr.write(`coinfer checkpoints: ${line}\n`);
       const entries = await new CheckpointRegistry(opts.root).list();
       if (opts.json) process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       else if (entries.length === 0) process.stdout.write(`No checkpoints in ${opts.root} (the shipped policy's: --root ${relative(process.cwd(), SHIPPED_CHECKPOINT_ROOT)})\n`);

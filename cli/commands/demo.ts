@@ -27,7 +27,9 @@ import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { createProgress } from '../progress.ts';
 import { renderDemoReport, type ReportRequest } from '../report/demo-report.ts';
 import { loadReplaySetup } from '../replay-setup.ts';
-import { intArg } from '../option-parsers.ts';
+import { countArg, intArg } from '../option-parsers.ts';
+import { checkOutputPath } from '../output-check.ts';
+import { edgeFailure } from '../edge-check.ts';
 
 /** A held-out 3G trace with deep fades (docs/traces.md). */
 export const DEMO_TRACE = join(DEFAULT_TRACES_DIR, 'norway_hsdpa_3g', 'tram.jernbanetorget-universitetssykehuset-report.2010-11-23_1606CET.log.csv');
@@ -51,17 +53,18 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('The main job: edge + device on loopback over a real trace, the shipped DQN beside Edgent, plus a replay comparison and an HTML report')
-    .option('--requests <n>', 'live requests per policy', intArg('--requests', 1), 200)
+    .option('--requests <n>', 'live requests per policy', countArg('--requests'), 200)
     .option('--trace <file>', 'bandwidth trace CSV to replay', DEMO_TRACE)
     .option('--seed <n>', 'seed of the request stream', intArg('--seed'), 7)
     .option('--policy <spec>', "the learned policy: 'dqn' (shipped) or dqn:<ref> in --checkpoints", 'dqn')
     .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
-    .option('--episodes <n>', 'replay episodes per policy for the held-out comparison', intArg('--episodes', 1), 30)
+    .option('--episodes <n>', 'replay episodes per policy for the held-out comparison', countArg('--episodes'), 30)
     .option('--report <file>', 'HTML report path', 'reports/demo.html')
     .option('--json', 'print the comparisons as one JSON object')
     .action(async (opts) => {
       const say = (s: string) => { if (!opts.json) process.stderr.write(`${s}\n`); };
+      await checkOutputPath({ option: '--report', path: opts.report, kind: 'file' }); // before minutes of serving
       const setup = await loadReplaySetup({ modelDir: opts.model });
       const trace = await loadTrace(opts.trace);
       const envInput: EnvConfigInput = { split: 'test', scenario: { episodeRequests: opts.requests } };
@@ -80,6 +83,8 @@ export function registerDemo(program: Command): void {
           const bar = createProgress({ total: opts.requests, format: `${policy.name.padEnd(10)} |{bar}| {value}/{total} live requests`, quiet: !!opts.json });
           let k = 0;
           try {
+            // Our own edge process: not reaching it is a fault, not a reason to demo local answers.
+            if (!env.device.edgeConnected) throw edgeFailure('demo', { url: edge.url, connected: false, why: env.device.edgeError }, false);
             live.push(await runLive({ policy, env, trace, requests: opts.requests, seed: opts.seed, onStep: () => bar.update(++k) }));
           } finally {
             bar.stop();

@@ -27,14 +27,16 @@ import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import { summarizeOutcomes, type PolicySummary } from '../../policies/evaluate-policies.ts';
 import type { RequestOutcome } from '../../env/step-info.ts';
 import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
-import { loadTrace } from '../../runtime/link/trace.ts';
+import { MAX_TRACE_S, loadTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
 import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
-import { intArg, nonNegativeArg, numberArg } from '../option-parsers.ts';
+import { countArg, intArg, rangeArg, resolveToken, tokenArg } from '../option-parsers.ts';
+import { requireEdge } from '../edge-check.ts';
+import { checkOutputPath } from '../output-check.ts';
 
-const unit = (name: string) => numberArg(name, (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
+const unit = (name: string) => rangeArg(name, 0, 1);
 
 /** The transition the online learner records for one served request. */
 export function toTransition(o: LiveOutcome): Transition {
@@ -69,31 +71,33 @@ export function registerDevice(program: Command): void {
   program
     .command('device')
     .description('Serve requests with a policy (baseline or dqn:<checkpoint>) over a live env connected to an edge, optionally learning online')
-    .requiredOption('--edge <url>', 'the edge, ws://host:port (start one with `coinfer edge --profile edgent-desktop`)')
+    .requiredOption('--edge <url>', 'the edge, ws://host:port (start one with `coinfer edge --profile edgent-desktop`; unreachable or refusing: exit 3)')
+    .option('--allow-local-only', 'keep serving when the edge is unreachable at start-up: only local actions are offered until it is back')
     .requiredOption('--policy <spec>', 'dqn:<id|latest|best|path>, or a baseline: edgent, device-only, edge-only, neurosurgeon, branchynet, random')
     .requiredOption('--trace <file>', 'bandwidth trace CSV (t_s,mbps) the uplink replays')
-    .option('--offset-s <s>', 'start time in the trace, s', nonNegativeArg('--offset-s'), 0)
-    .option('--requests <n>', 'requests to serve', intArg('--requests', 1), 100)
+    .option('--offset-s <s>', 'start time in the trace, s', rangeArg('--offset-s', 0, MAX_TRACE_S), 0)
+    .option('--requests <n>', 'requests to serve', countArg('--requests'), 100)
     .option('--seed <n>', 'seed of the request stream (deadlines, images, loads)', intArg('--seed', 0), 1)
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
     .option('--checkpoints <dir>', 'checkpoint registry root', DEFAULT_CHECKPOINT_ROOT)
     .addOption(new Option('--device-profile <name>', 'device compute profile (edgent-rpi3b is emulated)').choices(DEVICE_COMPUTE_PROFILES).default('edgent-rpi3b' as const))
-    .option('--token <secret>', 'bearer token for the edge (default: $COINFER_TOKEN)')
+    .option('--token <secret>', 'bearer token for the edge (default: $COINFER_TOKEN; never empty)', tokenArg('--token'))
     .option('--learn', 'learn online from the served requests and hot-swap the weights (dqn policies)')
-    .option('--train-every <n>', 'with --learn: requests between train rounds', intArg('--train-every', 1), 4)
+    .option('--train-every <n>', 'with --learn: requests between train rounds', countArg('--train-every'), 4)
     .option('--learning-starts <n>', "with --learn: requests before the first train round (default: the checkpoint's, at most 32)", intArg('--learning-starts', 0))
-    .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", intArg('--batch-size', 1))
+    .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", countArg('--batch-size'))
     .option('--epsilon <e>', 'with --learn: share of requests served by a random valid action (exploration)', unit('--epsilon'), 0)
-    .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', intArg('--save-every', 1))
+    .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', countArg('--save-every'))
     .option('--json', 'print one JSON object per request (JSON lines), then {"summary": …}')
     .action(async (opts) => {
       if (opts.saveEvery !== undefined && !opts.learn) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-every with --learn: without learning the weights never change');
       if (opts.learn && !opts.policy.startsWith(DQN_PREFIX)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a dqn:<checkpoint> policy with --learn, actually '${opts.policy}' (baselines do not learn)`);
+      const token = resolveToken(opts.token, process.env['COINFER_TOKEN']);
+      if (opts.saveEvery !== undefined) await checkOutputPath({ option: '--checkpoints', path: opts.checkpoints, kind: 'dir' });
       const pkg = await loadModelPackage(opts.model);
       const trace = await loadTrace(opts.trace);
-      const token = opts.token ?? process.env['COINFER_TOKEN'] ?? null;
       const env = await LiveEnv.create({
-        pkg, traces: [trace], edgeUrl: opts.edge, token: token === '' ? null : token, deviceProfile: opts.deviceProfile,
+        pkg, traces: [trace], edgeUrl: opts.edge, token, deviceProfile: opts.deviceProfile,
         traceOffsetS: opts.offsetS, config: { split: 'test', scenario: { episodeRequests: opts.requests } },
       });
       const rows: { outcome: RequestOutcome; reward: number }[] = [];
@@ -103,7 +107,7 @@ export function registerDevice(program: Command): void {
       let learnerDone: Promise<void> = Promise.resolve();
       let learner: DqnLearner | null = null;
       try {
-        if (!env.device.edgeConnected) process.stderr.write(`coinfer device: the edge at ${opts.edge} is not reachable (${env.device.edgeError ?? 'unknown'}); only local actions are offered until it is back\n`);
+        requireEdge({ command: 'device', status: { url: opts.edge, connected: env.device.edgeConnected, why: env.device.edgeError }, allowLocalOnly: opts.allowLocalOnly === true, warn: (l) => process.stderr.write(`${l}\n`) });
         const { policy, dqn } = await loadPolicy(opts.policy, {
           codec: env.codec, observationSize: OBSERVATION_SIZE, checkpointsRoot: opts.checkpoints,
           policyDeps: { manifest: pkg.manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, actions: env.codec.actions, seed: opts.seed },

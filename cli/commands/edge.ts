@@ -11,7 +11,7 @@ import { EDGE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
 import { DEFAULT_EDGE_SERVER_CONFIG } from '../../runtime/edge/edge-server-config.ts';
 import { startEdgeServer, type EdgeServerStats } from '../../runtime/edge/edge-server.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
-import { intArg } from '../option-parsers.ts';
+import { intArg, portArg, tokenArg } from '../option-parsers.ts';
 
 
 /** Resolves on the first SIGINT or SIGTERM, with the signal's name. */
@@ -36,9 +36,9 @@ export function registerEdge(program: Command): void {
   program
     .command('edge')
     .description('Serve the edge side of split execution over WebSocket (until SIGINT/SIGTERM)')
-    .requiredOption('--port <n>', 'TCP port (0 = any free port, printed at start)', intArg('--port', 0))
+    .requiredOption('--port <n>', 'TCP port (0 = any free port, printed at start)', portArg('--port'))
     .option('--host <addr>', 'interface to bind', DEFAULT_EDGE_SERVER_CONFIG.host)
-    .option('--token <secret>', 'require devices to send this bearer token (default: $COINFER_TOKEN, else none)')
+    .option('--token <secret>', 'require devices to send this bearer token (default: $COINFER_TOKEN, else none; never empty)', tokenArg('--token'))
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
     .addOption(new Option('--profile <name>', 'edge compute profile (edgent-desktop is emulated)').choices(EDGE_COMPUTE_PROFILES).default('native' as const))
     .option('--max-frame-bytes <n>', 'largest request frame accepted', intArg('--max-frame-bytes', 64), DEFAULT_EDGE_SERVER_CONFIG.maxFrameBytes)

@@ -21,7 +21,8 @@ import { loadPolicy } from '../load-policy.ts';
 import { createProgress } from '../progress.ts';
 import { CALIBRATION_FILE, type ReplayCalibration } from '../replay-setup.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
-import { intArg } from '../option-parsers.ts';
+import { countArg, intArg, resolveToken, tokenArg } from '../option-parsers.ts';
+import { edgeFailure, probeEdge } from '../edge-check.ts';
 
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)} %` : '-');
@@ -55,17 +56,25 @@ export function registerEnv(program: Command): void {
     .command('calibrate')
     .description('Run one seeded scenario through the live and the replay env with the same actions and report the gaps')
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
-    .option('--requests <n>', 'requests compared', intArg('--requests', 1), 300)
+    .option('--requests <n>', 'requests compared', countArg('--requests'), 300)
     .option('--seed <n>', 'scenario seed', intArg('--seed', 0), 1)
     .option('--policy <spec>', "who picks the actions (on the replay's context): random (every action), edgent, device-only, …, or dqn:<checkpoint>", 'random')
     .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
     .addOption(new Option('--device-profile <name>', 'emulated device profile (the replay uses its regression)').choices(['edgent-rpi3b'] as const).default('edgent-rpi3b' as const))
     .addOption(new Option('--traces <split>', 'trace split the scenario draws from').choices(['test', 'train'] as const).default('test' as const))
     .option('--warmup <n>', 'warm-up requests measuring overhead and jitter', intArg('--warmup', 2), 30)
-    .option('--edge <url>', 'use a running edge (it must run the edgent-desktop profile); default: start one in this process')
+    .option('--edge <url>', 'use a running edge (it must run the edgent-desktop profile; unreachable or refusing: exit 3); default: start one in this process')
+    .option('--token <secret>', 'bearer token for --edge (default: $COINFER_TOKEN; never empty)', tokenArg('--token'))
     .option('--save', `write the measured overhead and jitter to <model>/${CALIBRATION_FILE}`)
     .option('--json', 'print one JSON document')
     .action(async (opts) => {
+      const token = resolveToken(opts.token, process.env['COINFER_TOKEN']);
+      if (opts.edge !== undefined) {
+        // Against no edge every offload falls back and the "calibration" measures nothing; there
+        // is no local-only mode here.
+        const status = await probeEdge({ url: opts.edge, token });
+        if (!status.connected) throw edgeFailure('env calibrate', status, false);
+      }
       const pkg = await loadModelPackage(opts.model);
       const config = resolveEnvConfig({ split: opts.traces });
       const codec = new ActionCodec(pkg.manifest, config.encodings);
@@ -79,7 +88,7 @@ export function registerEnv(program: Command): void {
       try {
         result = await calibrate({
           pkg, traces, requests: opts.requests, seed: opts.seed, policy, config: { split: opts.traces }, warmupRequests: opts.warmup,
-          live: { deviceProfile: opts.deviceProfile, ...(opts.edge === undefined ? {} : { edgeUrl: opts.edge }) },
+          live: { deviceProfile: opts.deviceProfile, token, ...(opts.edge === undefined ? {} : { edgeUrl: opts.edge }) },
           onProgress: (done) => progress.update(done),
         });
       } finally {

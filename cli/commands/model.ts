@@ -17,7 +17,8 @@ import { loadDataset, parseDatasetName } from '../../runtime/data/load-dataset.t
 import { registerWasmConvGradKernels } from '../../runtime/training/wasm-conv-grad.ts';
 import { resolveTrainerConfig, trainBranchyNet, type TrainProgress, type TrainerConfig } from '../../runtime/training/trainer.ts';
 import type { Normalization } from '../../runtime/training/batches.ts';
-import { finiteArg, intArg } from '../option-parsers.ts';
+import { countArg, intArg, positiveArg } from '../option-parsers.ts';
+import { checkOutputPath } from '../output-check.ts';
 
 
 /** The command line as typed, for provenance (arguments with spaces are quoted). */
@@ -108,6 +109,9 @@ interface TrainCliOptions {
 
 async function runTrain(o: TrainCliOptions): Promise<void> {
   const dataset = parseDatasetName(o.dataset);
+  // Before hours of training: the package and the state are written at the end and per epoch.
+  await checkOutputPath({ option: '--out', path: o.out, kind: 'dir' });
+  await checkOutputPath({ option: '--state-dir', path: o.stateDir ?? defaultStateDir(o.out), kind: 'dir' });
   const backendPref = o.backend as BackendPreference;
   const { tf, backend, fallbackReason } = await loadTf(backendPref);
   if (backend === 'wasm') registerWasmConvGradKernels(tf);
@@ -192,6 +196,8 @@ async function runEval(o: EvalCliOptions): Promise<void> {
     ...(o.dataset ? { dataset: parseDatasetName(o.dataset) } : {}),
     ...(o.dataDir ? { dataDir: o.dataDir } : {}),
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    // A data folder the user named must be used: no quiet fallback to the package's samples.
+    samplesFallback: o.dataDir === undefined,
   });
   if (r.source === 'package-samples') process.stderr.write(`dataset not available (${r.reason}); evaluated on the package's ${r.samples} sample images instead\n`);
   if (o.json) {
@@ -250,17 +256,17 @@ export function registerModel(program: Command): void {
     .addOption(new Option('--dataset <name>', 'dataset').choices(DATASET_NAMES).makeOptionMandatory())
     .requiredOption('--out <dir>', 'model package directory to write')
     .option('--data-dir <dir>', 'dataset folder or archive (Fashion-MNIST default: /usr/share/datasets/fashion-mnist; imagefolder: train/<class>/… and test/<class>/…)')
-    .option('--image-size <n>', 'imagefolder: resize to N×N (default: the images\' own size)', intArg('--image-size'))
-    .option('--epochs <n>', 'epochs (default 4)', intArg('--epochs'))
-    .option('--batch <n>', 'batch size (default 64)', intArg('--batch'))
-    .option('--lr <x>', "Adam's base learning rate (default 1e-3, cosine-decayed per epoch)", finiteArg('--lr'))
+    .option('--image-size <n>', 'imagefolder: resize to N×N (default: the images\' own size)', countArg('--image-size'))
+    .option('--epochs <n>', 'epochs (default 4)', countArg('--epochs'))
+    .option('--batch <n>', 'batch size (default 64)', countArg('--batch'))
+    .option('--lr <x>', "Adam's base learning rate (default 1e-3, cosine-decayed per epoch)", positiveArg('--lr'))
     .option('--seed <n>', 'seed of init, shuffling, augmentation and dropout (default 1)', intArg('--seed'))
     .option('--resume', 'continue from the saved training state')
     .option('--state-dir <dir>', 'where the resumable training state lives (default .coinfer/train-state/<out>-<hash>)')
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['auto', 'wasm', 'cpu', 'tensorflow']).default('auto'))
-    .option('--limit <n>', 'train on the first N training images only (smoke tests)', intArg('--limit'))
-    .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', intArg('--eval-limit'))
-    .option('--workers <n>', 'data-parallel worker threads, one core each (default: every core)', intArg('--workers'))
+    .option('--limit <n>', 'train on the first N training images only (smoke tests)', countArg('--limit'))
+    .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', countArg('--eval-limit'))
+    .option('--workers <n>', 'data-parallel worker threads, one core each (default: every core)', countArg('--workers'))
     .option('--no-augment', 'disable random flips (and shifts for colour images)')
     .option('--json', 'print one JSON document')
     .action(async (opts) => runTrain(opts));
@@ -269,8 +275,8 @@ export function registerModel(program: Command): void {
     .description("Evaluate every exit of a model package with onnxruntime-node")
     .option('--model <dir>', 'model package directory (default: the shipped model)', DEFAULT_MODEL_DIR)
     .addOption(new Option('--dataset <name>', "dataset (default: the package's)").choices(DATASET_NAMES))
-    .option('--data-dir <dir>', 'dataset folder')
-    .option('--limit <n>', 'evaluate the first N test images only', intArg('--limit'))
+    .option('--data-dir <dir>', "dataset folder (must hold the dataset; without it a missing default dataset falls back to the package's samples)")
+    .option('--limit <n>', 'evaluate the first N test images only', countArg('--limit'))
     .option('--json', 'print one JSON document')
     .action(async (opts) => runEval(opts));
   model
@@ -278,7 +284,7 @@ export function registerModel(program: Command): void {
     .description('Measure the true accuracy of every lossy action (f16/int8 intermediates, JPEG inputs) on the test set and store it in the package')
     .requiredOption('--model <dir>', 'model package directory')
     .option('--data-dir <dir>', "dataset folder (default: the package's recorded source)")
-    .option('--limit <n>', 'measure on the first N test images only (smoke tests)', intArg('--limit'))
+    .option('--limit <n>', 'measure on the first N test images only (smoke tests)', countArg('--limit'))
     .option('--json', 'print one JSON document')
     .action(async (opts) => runAccuracy(opts));
 }

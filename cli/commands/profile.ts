@@ -12,7 +12,7 @@ import { DEFAULT_PROFILER_CONFIG } from '../../runtime/profile/layer-profiler.ts
 import { REGRESSED_LAYER_TYPES, type LinearModel } from '../../runtime/profile/layer-regression.ts';
 import { profileAndFit } from '../../runtime/profile/profile-and-fit.ts';
 import { DEFAULT_PROFILE_STORE_PATH, type ProfileRecord, type StoredFit } from '../../runtime/profile/profile-store.ts';
-import { intArg } from '../option-parsers.ts';
+import { countArg, intArg } from '../option-parsers.ts';
 
 
 const PROFILE_CHOICES = ['native', ...Object.keys(PUBLISHED_PROFILES)];
@@ -117,11 +117,11 @@ export function registerProfile(program: Command): void {
     .option('--model <dir>', `model package directory (default ${DEFAULT_MODEL_DIR})`)
     .addOption(new Option('--side <side>', 'which role the measurements describe').choices(['device', 'edge']).makeOptionMandatory())
     .addOption(new Option('--profile <name>', 'native, or a published profile to emulate (time = max(real, prediction))').choices(PROFILE_CHOICES).default('native'))
-    .option('--reps <n>', `timed runs per sub-model (default ${DEFAULT_PROFILER_CONFIG.reps})`, intArg('--reps'))
-    .option('--warmup <n>', `untimed runs before them (default ${DEFAULT_PROFILER_CONFIG.warmup})`, intArg('--warmup'))
-    .option('--load-reps <n>', `timed session creations per loading sub-model (default ${DEFAULT_PROFILER_CONFIG.loadReps})`, intArg('--load-reps'))
-    .option('--rounds <n>', `rounds the repetitions are interleaved in over all sub-models (default ${DEFAULT_PROFILER_CONFIG.rounds})`, intArg('--rounds'))
-    .option('--threads <n>', `ORT intra-op threads (default ${DEFAULT_PROFILER_CONFIG.intraOpThreads})`, intArg('--threads'))
+    .option('--reps <n>', `timed runs per sub-model (default ${DEFAULT_PROFILER_CONFIG.reps})`, countArg('--reps'))
+    .option('--warmup <n>', `untimed runs before them (default ${DEFAULT_PROFILER_CONFIG.warmup})`, intArg('--warmup', 0))
+    .option('--load-reps <n>', `timed session creations per loading sub-model (default ${DEFAULT_PROFILER_CONFIG.loadReps})`, countArg('--load-reps'))
+    .option('--rounds <n>', `rounds the repetitions are interleaved in over all sub-models (default ${DEFAULT_PROFILER_CONFIG.rounds})`, countArg('--rounds'))
+    .option('--threads <n>', `ORT intra-op threads (default ${DEFAULT_PROFILER_CONFIG.intraOpThreads})`, countArg('--threads'))
     .option('--store <file>', `lowdb profile store (default ${DEFAULT_PROFILE_STORE_PATH})`)
     .option('--json', 'print one JSON document')
     .action(async (opts) => runProfile(opts));

@@ -5,28 +5,22 @@
  * the check lives in runtime/model/split-verify.ts.
  */
 import { Command } from '@commander-js/extra-typings';
-import { CoinferError } from '../../common/errors.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { preprocess } from '../../runtime/model/preprocess.ts';
 import { loadSamples } from '../../runtime/model/samples.ts';
 import { SessionCache } from '../../runtime/model/session-cache.ts';
 import { verifySplits } from '../../runtime/model/split-verify.ts';
+import { countArg } from '../option-parsers.ts';
 
 /** Largest acceptable |prefix∘suffix − whole| (the expected value is 0). */
 const TOLERANCE = 1e-5;
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --samples a positive integer, actually '${v}'`);
-  return n;
-}
 
 export function registerSplitCheck(program: Command): void {
   program
     .command('split-check')
     .description('Check that prefix∘suffix equals the whole model for every (partition, exit) pair')
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
-    .option('--samples <n>', 'number of the package\'s samples to run', positiveInt, 16)
+    .option('--samples <n>', 'number of the package\'s samples to run', countArg('--samples'), 16)
     .option('--json', 'print one JSON document')
     .action(async (opts) => {
       const pkg = await loadModelPackage(opts.model);

@@ -78,8 +78,15 @@ export function createTrace(opts: CreateTraceOptions): BandwidthTrace {
   return Object.freeze({ name, source: opts.source ?? 'synthetic', timesS, mbps, durationS });
 }
 
+/**
+ * Largest time a trace may hold (~31 years); rates are bounded by MAX_TRACE_MBPS. Finite but
+ * absurd values (1e308 Mbps) overflow to Infinity in the link's bit-time arithmetic and end as NaN sleeps.
+ */
+export const MAX_TRACE_S = 1e9;
+export { MAX_TRACE_MBPS } from './trace-formats.ts';
+
 function checkRow(r: { name: string; where: string; tS: number; mbps: number; prevS: number | null }): void {
-  if (!Number.isFinite(r.tS)) throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected a finite t_s, actually ${r.tS}`);
+  if (!Number.isFinite(r.tS) || r.tS > MAX_TRACE_S) throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected a finite t_s <= ${MAX_TRACE_S}, actually ${r.tS}`);
   if (r.prevS === null && r.tS !== 0) {
     throw new CoinferError('ERR_TRACE_FORMAT', `Trace ${r.name}, ${r.where}: expected the first t_s to be 0, actually ${r.tS}`);
   }

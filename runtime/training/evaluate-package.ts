@@ -19,6 +19,8 @@ export interface EvaluatePackageOptions {
   readonly dataDir?: string;
   /** Score only the first N images. */
   readonly limit?: number;
+  /** Score the package's samples when the dataset is missing (default true); false rejects instead. */
+  readonly samplesFallback?: boolean;
 }
 
 export interface PackageEvaluation {
@@ -35,7 +37,8 @@ export interface PackageEvaluation {
 /**
  * Evaluates a package.
  * @throws CoinferError ERR_MODEL_NOT_FOUND / ERR_MODEL_MANIFEST from loading; ERR_DATASET_NOT_FOUND
- *   when neither the dataset nor package samples are available
+ *   when neither the dataset nor package samples are available (or the dataset is missing and
+ *   samplesFallback is false)
  */
 export async function evaluatePackage(opts: EvaluatePackageOptions): Promise<PackageEvaluation> {
   const pkg = await loadModelPackage(opts.modelDir);
@@ -51,7 +54,7 @@ export async function evaluatePackage(opts: EvaluatePackageOptions): Promise<Pac
     images = test.images;
     labels = test.labels;
   } catch (e) {
-    if (!isCoinferError(e, 'ERR_DATASET_NOT_FOUND')) throw e;
+    if (!isCoinferError(e, 'ERR_DATASET_NOT_FOUND') || opts.samplesFallback === false) throw e;
     reason = e.message;
     source = 'package-samples';
     const s = await loadSamples(pkg);

@@ -75,9 +75,9 @@ describe('coinfer model train / eval (smoke)', () => {
     expect(evr.samples).toBe(300);
     expect(evr.source).toBe('dataset');
     evr.exits.forEach((e, k) => expect(e.accuracy).toBeCloseTo(m.exits[k]!.accuracy!, 12));
-    // … and falls back to the package samples when the dataset is absent, saying so
-    const fb = await run(process.execPath, [cli, 'model', 'eval', '--model', out, '--data-dir', join(dir, 'absent'), '--json'], { cwd: repoRoot, timeout: 60_000 });
-    expect(JSON.parse(fb.stdout)).toMatchObject({ samples: 300, source: 'package-samples' });
-    expect(fb.stderr).toContain('dataset not available');
+    // … and fails when the named data folder is absent, rather than quietly scoring the package samples
+    const fb = await run(process.execPath, [cli, 'model', 'eval', '--model', out, '--data-dir', join(dir, 'absent'), '--json'], { cwd: repoRoot, timeout: 60_000 }).catch((e: { code: number; stderr: string; stdout: string }) => e);
+    expect(fb).toMatchObject({ code: 1, stdout: '' });
+    expect(fb.stderr).toContain('ERR_DATASET_NOT_FOUND');
   }, 90_000);
 });
