@@ -231,8 +231,7 @@ async function runAccuracy(o: AccuracyCliOptions): Promise<void> {
   const file = await measureActionAccuracy({ onnx: pkg.onnx, manifest: pkg.manifest, images: test.images, labels: test.labels, onProgress: (d, t) => bar.setTotal(t) === undefined && bar.update(d) });
   bar.stop();
   await saveActionAccuracy(pkg.dir, file);
-  const base = pkg.manifest.exits.map((e) => e.accuracy);
-  const rows = file.entries.map((e) => ({ ...e, correct: undefined, deltaPoints: base[e.exit - 1] === null || base[e.exit - 1] === undefined ? null : 100 * (e.accuracy - base[e.exit - 1]!) }));
+  const rows = file.entries.map((e) => ({ ...e, deltaPoints: 100 * (e.accuracy - file.exitAccuracy[e.exit - 1]!) }));
   if (o.json) {
     process.stdout.write(`${JSON.stringify({ model: o.model, samples: test.count, file: ACTION_ACCURACY_FILE, inputEncodings: file.inputEncodings, entries: rows.map(({ correct: _c, ...r }) => r) })}\n`);
     return;
@@ -240,7 +239,7 @@ async function runAccuracy(o: AccuracyCliOptions): Promise<void> {
   process.stdout.write(`${o.model}: ${test.count} test images; written to ${ACTION_ACCURACY_FILE}\n`);
   const enc = [...new Set(rows.map((r) => `${r.encoding}${r.quality ?? ''}`))];
   for (const k of enc) {
-    const d = rows.filter((r) => `${r.encoding}${r.quality ?? ''}` === k && r.deltaPoints !== null).map((r) => r.deltaPoints!);
+    const d = rows.filter((r) => `${r.encoding}${r.quality ?? ''}` === k).map((r) => r.deltaPoints);
     const worst = Math.min(...d);
     process.stdout.write(`  ${k.padEnd(7)} ${d.length} actions: accuracy change vs f32 mean ${(d.reduce((a, b) => a + b, 0) / d.length).toFixed(2)} points, worst ${worst.toFixed(2)}\n`);
   }

@@ -42,6 +42,8 @@ export const actionAccuracySchema = z.strictObject({
   /** sha256 of the model.onnx the numbers belong to. */
   onnxSha256: z.string().length(64),
   evalSamples: z.int().positive(),
+  /** Each exit's float32 accuracy on the same samples (the reference every entry differs from). */
+  exitAccuracy: z.array(z.number().min(0).max(1)),
   measuredAt: z.string(),
   /** Machine the encode times were measured on. */
   machine: z.string(),

@@ -2,11 +2,12 @@
  * Measures what lossy encodings cost in accuracy (runtime/model/action-accuracy.ts): for every
  * partition p and every exit branching after it, the tensor at p is quantised sample by sample
  * exactly as the wire codec does for one request (f16, per-tensor affine int8), decoded, and the
- * suffix runs to every later exit; for the raw input, each image is JPEG-encoded (jpeg-js) at
- * each quality, decoded, and the whole model runs. ORT on the CPU, one thread, batched.
+ * suffix runs to every later exit; for the raw input, each image is JPEG-encoded (sharp, i.e.
+ * libvips/libjpeg-turbo, what a device would use) at each quality, decoded, and the whole model
+ * runs. ORT on the CPU, one thread, batched.
  */
 import * as ort from 'onnxruntime-node';
-import jpeg from 'jpeg-js';
+import sharp from 'sharp';
 import { cpus } from 'node:os';
 import { CoinferError } from '../../common/errors.ts';
 import { encodeCorrectness } from '../model/manifest-build.ts';
@@ -67,23 +68,18 @@ function correctness(probs: Float32Array, labels: Uint8Array, classes: number): 
 
 const mean01 = (c: Uint8Array): number => (c.length === 0 ? 0 : c.reduce((a, b) => a + b, 0) / c.length);
 
-/** One image CHW uint8 → JPEG bytes → decoded CHW uint8 (grey images go through as RGB). */
-function jpegRoundTrip(chw: Uint8Array, c: number, h: number, w: number, quality: number): { bytes: number; decoded: Uint8Array; encodeMs: number } {
+/** One image CHW uint8 → JPEG bytes → decoded CHW uint8 (grey images stay one channel). */
+async function jpegRoundTrip(chw: Uint8Array, c: number, h: number, w: number, quality: number): Promise<{ bytes: number; decoded: Uint8Array; encodeMs: number }> {
   const plane = h * w;
-  const rgba = new Uint8Array(plane * 4);
-  for (let p = 0; p < plane; p++) {
-    rgba[p * 4] = chw[p]!;
-    rgba[p * 4 + 1] = chw[(c > 1 ? plane : 0) + p]!;
-    rgba[p * 4 + 2] = chw[(c > 2 ? 2 * plane : 0) + p]!;
-    rgba[p * 4 + 3] = 255;
-  }
+  const hwc = new Uint8Array(c * plane);
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) hwc[p * c + ch] = chw[ch * plane + p]!;
   const t0 = performance.now();
-  const enc = jpeg.encode({ data: rgba, width: w, height: h }, quality);
+  const enc = await sharp(hwc, { raw: { width: w, height: h, channels: c as 1 | 3 } }).jpeg({ quality }).toBuffer();
   const encodeMs = performance.now() - t0;
-  const dec = jpeg.decode(enc.data, { useTArray: true, formatAsRGBA: true });
+  const { data, info } = await sharp(enc).raw().toBuffer({ resolveWithObject: true });
   const out = new Uint8Array(c * plane);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) out[ch * plane + p] = dec.data[p * 4 + ch]!;
-  return { bytes: enc.data.length, decoded: out, encodeMs };
+  for (let ch = 0; ch < c; ch++) for (let p = 0; p < plane; p++) out[ch * plane + p] = data[p * info.channels + Math.min(ch, info.channels - 1)]!;
+  return { bytes: enc.length, decoded: out, encodeMs };
 }
 
 /**
@@ -139,13 +135,16 @@ export async function measureActionAccuracy(opts: MeasureActionAccuracyOptions):
 
   const whole = await ort.InferenceSession.create(opts.onnx, SESSION_OPTS);
   const inputEncodings: ActionAccuracyFile['inputEncodings'] = [];
+  let exitAccuracy: number[] = [];
   try {
+    const f32 = await runBatched(whole, manifest.input.name, x, shape, manifest.exits.map((e) => e.output), batch);
+    exitAccuracy = f32.map((p) => mean01(correctness(p, labels, classes)));
     for (const q of qualities) {
       const decoded = new Uint8Array(opts.images.length);
       let bytes = 0;
       const encodeMs: number[] = [];
       for (let i = 0; i < count; i++) {
-        const r = jpegRoundTrip(opts.images.subarray(i * per, (i + 1) * per), C, H, W, q);
+        const r = await jpegRoundTrip(opts.images.subarray(i * per, (i + 1) * per), C, H, W, q);
         decoded.set(r.decoded, i * per);
         bytes += r.bytes;
         encodeMs.push(r.encodeMs);
@@ -162,7 +161,7 @@ export async function measureActionAccuracy(opts: MeasureActionAccuracyOptions):
     await whole.release();
   }
   return {
-    schemaVersion: ACTION_ACCURACY_SCHEMA_VERSION, onnxSha256: manifest.onnxSha256, evalSamples: count,
+    schemaVersion: ACTION_ACCURACY_SCHEMA_VERSION, onnxSha256: manifest.onnxSha256, evalSamples: count, exitAccuracy,
     measuredAt: new Date().toISOString(), machine: `${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}`, entries, inputEncodings,
   };
 }
