@@ -19,7 +19,7 @@ const times = {
 };
 console.log(`model: ${label}; ${traces.length} train traces`);
 for (const numEnvs of [1, 16, 256]) {
-  const env = new VecReplayEnv({ manifest: pkg.manifest, computeTimes: times, traces, numEnvs });
+  const env = new VecReplayEnv({ manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times, traces, numEnvs });
   env.reset(1);
   const rng = createRng(2);
   const actions = new Int32Array(numEnvs);

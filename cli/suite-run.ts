@@ -63,13 +63,13 @@ export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
     const config = resolveEnvConfig(envInput);
     const [traces, times] = await Promise.all([scenarioTraces(world, { split }), scenarioComputeTimes(world, opts.pkg, opts.say)]);
     const codec = new ActionCodec(opts.pkg.manifest, config.encodings);
-    const policyDeps = { manifest: opts.pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actions: codec.actions, seed: opts.seed };
+    const policyDeps = { manifest: opts.pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actionAccuracy: opts.pkg.actionAccuracy, actions: codec.actions, seed: opts.seed };
     const policies: Policy[] = [];
     for (const spec of specs) policies.push((await loadPolicy(spec, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpointsRoot })).policy);
     const n = config.scenario.episodeRequests;
     const perEpisode = new Map<string, number[][]>(specs.map((s) => [s, Array.from({ length: opts.episodes }, () => [] as number[])]));
     const summaries = await evaluatePolicies(policies, {
-      manifest: opts.pkg.manifest, computeTimes: times.computeTimes, traces, config: envInput, episodes: opts.episodes, seed: opts.seed,
+      manifest: opts.pkg.manifest, actionAccuracy: opts.pkg.actionAccuracy, computeTimes: times.computeTimes, traces, config: envInput, episodes: opts.episodes, seed: opts.seed,
       onOutcome: (policy, o, episode) => { perEpisode.get(policy)![episode]!.push(o.hit && o.correct ? 1 : 0); },
       onPolicyDone: (s) => opts.onProgress?.(++done, total, `${world.name} ${s.policy}`),
     });

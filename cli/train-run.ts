@@ -77,7 +77,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   let parentId: string | null = null;
   let config = runDqnConfig(o.dqnDefaults, o.dqnOverrides, o.seed);
   if (o.resume) {
-    const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actions: codec.actions };
+    const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
     const { dqn } = await loadPolicy(`${DQN_PREFIX}${o.resume}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: o.out, tf });
     const { meta } = dqn!.checkpoint;
     resumeFrom = { weights: dqn!.weights, step: meta.step };
@@ -89,7 +89,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   // checkpoint (`--resume`) or short runs; evaluation always uses the replay validation traces.
   const env: Env<Float32Array, number, CoinferInfo> = o.env === 'live'
     ? await LiveEnv.create({ pkg, traces: train, config: envInput })
-    : new ReplayEnv({ manifest: pkg.manifest, computeTimes: times.computeTimes, traces: train, config: envInput });
+    : new ReplayEnv({ manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: train, config: envInput });
   say(`training DQN (seed ${config.seed}) on the ${o.env} env in world ${world.name}: ${train.length} train traces, ${validation.length} validation traces, ${codec.size} actions, backend ${backend}, ${times.computeTimes.source}`);
   const startStep = resumeFrom?.step ?? 0;
   const bar = createProgress({ total: o.steps, format: 'train |{bar}| {value}/{total} steps | eps {eps} | reward {reward} | eval {evalReward} | {sps} steps/s | eta {eta_formatted}', quiet: o.json });
@@ -101,7 +101,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     const policy = createDqnPolicy({ name: 'dqn', acting: new ActingPolicy(learner.getWeights()), codec });
     const seen = new Set<string>();
     const [s] = await evaluatePolicies([policy], {
-      manifest: pkg.manifest, computeTimes: times.computeTimes, traces: validation, config: evalInput, episodes: o.evalEpisodes, seed: EVAL_SEED,
+      manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: validation, config: evalInput, episodes: o.evalEpisodes, seed: EVAL_SEED,
       onOutcome: (_p, outcome) => { seen.add(outcome.traceName); },
     });
     const metrics: Metrics = {

@@ -4,6 +4,7 @@
  */
 import { planExecution } from '../runtime/model/execution-plan.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
+import { actionAccuracyOf, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 import { payloadBytes } from '../runtime/profile/payload-estimate.ts';
 import type { ActionCodec } from './action-codec.ts';
 import { stagesMs, type ComputeTimes } from './compute-times.ts';
@@ -19,15 +20,28 @@ export interface ActionTable {
   readonly deviceBaseMs: Float64Array;
   /** Edge compute before jitter/load, ms (0 when local). */
   readonly edgeBaseMs: Float64Array;
+  /** The action's true accuracy: its measured lossy-encoding accuracy, else its exit's. */
+  readonly accuracy: Float64Array;
+  /** Per-sample correctness of the action on the evaluation set (empty for an untrained model). */
+  readonly correct: readonly Uint8Array[];
 }
 
 export function exitAccuracies(manifest: ModelManifest): number[] {
   return manifest.exits.map((e, i) => e.accuracy ?? (i + 1) / (manifest.exits.length + 1));
 }
 
-export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, times: ComputeTimes): ActionTable {
+/**
+ * Precomputes the per-action constants.
+ * @param actionAccuracy measured accuracies of lossy actions (the package's), or null: every
+ *   action then answers like its exit
+ */
+export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, times: ComputeTimes, actionAccuracy: ActionAccuracyFile | null = null): ActionTable {
   const n = codec.size;
+  const exitAcc = exitAccuracies(manifest);
+  const truth = codec.actions.map((a) => actionAccuracyOf(manifest, actionAccuracy, a));
   const t: ActionTable = {
+    accuracy: Float64Array.from(truth, (x, i) => x.accuracy ?? exitAcc[codec.actions[i]!.exit - 1]!),
+    correct: truth.map((x) => x.correct ?? new Uint8Array(0)),
     size: n,
     exitIndex: new Int32Array(n),
     local: new Uint8Array(n),

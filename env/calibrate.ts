@@ -148,7 +148,7 @@ export async function calibrate(opts: CalibrateOptions): Promise<{ report: Calib
   const live = await LiveEnv.create({ ...opts.live, ...(opts.samples ? { samples: opts.samples } : {}), pkg: opts.pkg, traces: opts.traces, config });
   try {
     const measured = await measureComputeTimes({ device: live.device, samples: live.samples, codec: live.codec, rng: createRng(opts.seed + 7), ...(opts.warmupRequests === undefined ? {} : { requests: opts.warmupRequests }) });
-    const replay = new ReplayEnv({ manifest: opts.pkg.manifest, computeTimes: measured.times, traces: opts.traces, config: { ...config, imagePool: live.config.imagePool } });
+    const replay = new ReplayEnv({ manifest: opts.pkg.manifest, actionAccuracy: opts.pkg.actionAccuracy, computeTimes: measured.times, traces: opts.traces, config: { ...config, imagePool: live.config.imagePool } });
     const codec = new ActionCodec(opts.pkg.manifest, resolveEnvConfig(config).encodings);
     const policy = opts.policy ?? uniformPolicy(codec, opts.seed);
     let r = await replay.reset({ seed: opts.seed });

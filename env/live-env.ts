@@ -47,6 +47,7 @@ import { loadSamples, type SampleSet } from '../runtime/model/samples.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
 import { ActionCodec } from './action-codec.ts';
 import { exitAccuracies } from './action-table.ts';
+import { actionAccuracyOf } from '../runtime/model/action-accuracy.ts';
 import type { DecisionContext } from './decision-context.ts';
 import { EdgeLoad, type EdgeLoadStats } from './edge-load.ts';
 import type { Env, ResetResult, StepResult } from './env.ts';
@@ -131,6 +132,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
   readonly #edgeLoad: EdgeLoad | null;
   readonly #outcomes = new Subject<LiveOutcome>();
   readonly #exitAccuracy: readonly number[];
+  readonly #actionAccuracy: Float64Array;
   readonly #accuracyRange: readonly [number, number];
   readonly #deviceLoadOn: boolean;
   readonly #startS: number | undefined;
@@ -154,6 +156,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     this.codec = new ActionCodec(pkg.manifest, o.config.encodings);
     this.actionSpace = new Discrete(this.codec.size);
     this.#exitAccuracy = exitAccuracies(pkg.manifest);
+    this.#actionAccuracy = Float64Array.from(this.codec.actions, (a) => actionAccuracyOf(pkg.manifest, pkg.actionAccuracy, a).accuracy ?? this.#exitAccuracy[a.exit - 1]!);
     this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     // Jitter is real here: one-entry tables keep the replay's RNG consumption (one draw each).
     const one = Float64Array.of(1);
@@ -272,7 +275,9 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
       deviceMs: record.deviceMs, uplinkMs, edgeMs, totalMs: record.totalMs, bytes: record.bytes, energyMj, hit, correct,
       fallback: record.fallback, answeredExit: record.answeredExit, imageIndex: k, traceName: lane.trace.name, traceTimeS: lane.traceTimeS,
     };
-    const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: this.#exitAccuracy[record.answeredExit - 1]!, accuracyRange: this.#accuracyRange, energyMj });
+    // The answering action's true accuracy (lossy encodings measured), a fallback's local exit's.
+    const answeredAccuracy = record.fallback ? this.#exitAccuracy[record.answeredExit - 1]! : this.#actionAccuracy[action]!;
+    const reward = computeReward(this.config.reward, { hit, correct, exitAccuracy: answeredAccuracy, accuracyRange: this.#accuracyRange, energyMj });
     // The reply reports the edge's queue and compute times, not a load figure: the device takes the
     // load the edge served this request under. Its RTT is the shaped propagation plus the real
     // return path (reply wait beyond the edge's own time).

@@ -6,10 +6,10 @@
  * observation). The per-request scenario (trace, deadlines, images, loads, estimator, last
  * outcome) comes from env/request-stream.ts, shared with the live env: same seed, same stream.
  */
+import type { ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 import { createRng } from '../common/rng.ts';
 import type { BandwidthTrace } from '../runtime/link/trace.ts';
 import { transferMs } from '../runtime/link/trace-integrate.ts';
-import { decodeCorrectness } from '../runtime/model/manifest-build.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
 import { ActionCodec } from './action-codec.ts';
@@ -30,6 +30,8 @@ export interface VecReplayEnvOptions {
   readonly traces: readonly BandwidthTrace[];
   readonly numEnvs: number;
   readonly config?: EnvConfigInput;
+  /** Measured accuracy of lossy actions (the package's `actionAccuracy`); absent: exits' accuracy. */
+  readonly actionAccuracy?: ActionAccuracyFile | null;
 }
 
 /** Safety margin the device keeps before its deadline when it falls back (runtime default), ms. */
@@ -76,7 +78,6 @@ export class VecReplayEnv {
 
   readonly #manifest: ModelManifest;
   readonly #stream: RequestStream;
-  readonly #correct: Uint8Array[]; // per exit, 0|1 per eval sample
   readonly #exitAccuracy: readonly number[];
   readonly #accuracyRange: readonly [number, number];
   /** Per exit (0-based): the codec index of its local action. */
@@ -103,7 +104,7 @@ export class VecReplayEnv {
     this.#stream = new RequestStream({ manifest: opts.manifest, config: this.config, traces: opts.traces, deviceJitter: opts.computeTimes.device.jitter, edgeJitter: opts.computeTimes.edge.jitter });
     this.codec = new ActionCodec(opts.manifest, this.config.encodings);
     this.actionCount = this.codec.size;
-    this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes);
+    this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes, opts.actionAccuracy ?? null);
     this.#exitAccuracy = exitAccuracies(opts.manifest);
     this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     this.#localActionOfExit = Int32Array.from(opts.manifest.exits, (e) => this.codec.encode({ exit: e.index, partition: e.branchStage, encoding: 'f32' }));
@@ -116,8 +117,6 @@ export class VecReplayEnv {
     this.#cheapestLocalMs = localMs[this.#cheapestExit]!;
     const finalExit = opts.manifest.exits.length;
     this.#backgroundServiceMs = this.table.edgeBaseMs[this.codec.encode({ exit: finalExit, partition: 0, encoding: 'uint8' })]!;
-    // Untrained models have no correctness vectors: draw correctness from the exit's accuracy then.
-    this.#correct = opts.manifest.exits.map((e) => (e.correct ? decodeCorrectness(e.correct, e.evalSamples) : new Uint8Array(0)));
     this.observations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
     this.finalObservations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
     this.masks = new Uint8Array(this.numEnvs * this.actionCount).fill(1);
@@ -190,7 +189,7 @@ export class VecReplayEnv {
       out.deviceMs = out.totalMs = deviceMs;
       out.uplinkMs = out.edgeMs = out.transmitMs = 0;
       out.energyMj = deviceEnergyMj({ deviceMs, uplinkMs: 0, waitMs: 0 });
-      out.correct = this.#isCorrect(lane, exitIdx);
+      out.correct = this.#isCorrect(lane, a);
       return out;
     }
     const transmitMs = transferMs(lane.trace, { startS: lane.traceTimeS + deviceMs / 1000, bytes: t.bytes[a]! });
@@ -210,7 +209,7 @@ export class VecReplayEnv {
       out.edgeMs = edgeMs;
       out.totalMs = deviceMs + replyMs;
       out.energyMj = deviceEnergyMj({ deviceMs, uplinkMs, waitMs: edgeMs + rtt / 2 });
-      out.correct = this.#isCorrect(lane, exitIdx);
+      out.correct = this.#isCorrect(lane, a);
       out.transmitMs = transmitMs;
       return out;
     }
@@ -224,7 +223,7 @@ export class VecReplayEnv {
     out.edgeMs = 0;
     out.totalMs = deviceMs + waitedMs + fbMs;
     out.energyMj = deviceEnergyMj({ deviceMs: deviceMs + fbMs, uplinkMs: sentMs, waitMs: waitedMs - sentMs });
-    out.correct = this.#isCorrect(lane, fb);
+    out.correct = this.#isCorrect(lane, this.#localActionOfExit[fb]!);
     out.transmitMs = sentMs >= uplinkMs ? transmitMs : Number.NaN;
     out.fallback = true;
     out.answeredExit = fb + 1;
@@ -239,10 +238,12 @@ export class VecReplayEnv {
     return this.#cheapestExit;
   }
 
-  #isCorrect(lane: RequestLane, exitIndex: number): boolean {
-    const bits = this.#correct[exitIndex]!;
+  /** Whether action `a` answers this lane's image correctly (its own encoding's correctness). */
+  #isCorrect(lane: RequestLane, a: number): boolean {
+    const bits = this.table.correct[a]!;
     if (bits.length > 0) return bits[lane.imageIndex] === 1;
     // no correctness vector (untrained model): a deterministic per-image draw at the exit's accuracy
+    const exitIndex = this.table.exitIndex[a]!;
     const h = Math.imul(lane.imageIndex + 1, 0x9e3779b1) ^ Math.imul(exitIndex + 1, 0x85ebca6b);
     return (h >>> 0) / 4294967296 < this.#exitAccuracy[exitIndex]!;
   }
@@ -262,7 +263,9 @@ export class VecReplayEnv {
       const lane = this.#lanes[i]!;
       const o = this.#simulate(lane, a, this.#sim);
       const hit = o.totalMs <= lane.deadlineMs;
-      this.rewards[i] = computeReward(this.config.reward, { hit, correct: o.correct, exitAccuracy: this.#exitAccuracy[o.answeredExit - 1]!, accuracyRange: this.#accuracyRange, energyMj: o.energyMj });
+      // the answering action's true accuracy: a fallback answers with its local exit (f32)
+      const answeredAccuracy = o.fallback ? this.#exitAccuracy[o.answeredExit - 1]! : this.table.accuracy[a]!;
+      this.rewards[i] = computeReward(this.config.reward, { hit, correct: o.correct, exitAccuracy: answeredAccuracy, accuracyRange: this.#accuracyRange, energyMj: o.energyMj });
       this.lastTotalMs[i] = o.totalMs;
       this.lastHit[i] = hit ? 1 : 0;
       this.lastCorrect[i] = o.correct ? 1 : 0;

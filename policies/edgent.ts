@@ -17,8 +17,8 @@ export function edgentSearch(planner: Planner, preds: readonly LatencyPrediction
   for (let i = 0; i < preds.length; i++) {
     if (!(preds[i]!.totalMs <= deadlineMs)) continue;
     if (best === -1) { best = i; continue; }
-    const s = planner.exitScore[planner.actions[i]!.exit - 1]!;
-    const sb = planner.exitScore[planner.actions[best]!.exit - 1]!;
+    const s = planner.actionScore[i]!;
+    const sb = planner.actionScore[best]!;
     if (s > sb || (s === sb && preds[i]!.totalMs < preds[best]!.totalMs)) best = i;
   }
   if (best >= 0) return { index: best, feasible: true };

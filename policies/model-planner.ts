@@ -10,6 +10,7 @@ import type { DevicePowerConfig } from '../runtime/profile/energy-model.ts';
 import type { LayerRegressionProfile } from '../runtime/profile/layer-regression.ts';
 import { createLatencyTable, predictFromTable, type LatencyPrediction, type LatencyTable } from '../runtime/profile/latency-predictor.ts';
 import type { StageLatencyProfile } from '../runtime/profile/stage-fit.ts';
+import { actionAccuracyOf, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 
 /** What `createPolicy` gives a baseline. */
 export interface PolicyDeps {
@@ -34,6 +35,8 @@ export interface PolicyDeps {
    * executes); the calibrated planner plans with them. Absent: that planner is unavailable.
    */
   readonly stageProfiles?: { readonly device: StageLatencyProfile; readonly edge: StageLatencyProfile };
+  /** Measured accuracy of lossy actions (the package's); absent: every action scores as its exit. */
+  readonly actionAccuracy?: ActionAccuracyFile | null;
 }
 
 /**
@@ -45,12 +48,25 @@ export function exitScores(manifest: ModelManifest): number[] {
   return acc.every((a): a is number => a !== null) ? acc : manifest.exits.map((e) => e.index);
 }
 
+/**
+ * Preference score of each action (index-aligned with `actions`), higher = better: its measured
+ * accuracy when its encoding is lossy and measured, else its exit's score.
+ */
+export function actionScores(manifest: ModelManifest, actions: readonly Action[], actionAccuracy: ActionAccuracyFile | null = null): Float64Array {
+  const exits = exitScores(manifest);
+  const measured = exits.every((_, i) => manifest.exits[i]!.accuracy !== null);
+  return Float64Array.from(actions, (a) => {
+    const acc = measured ? actionAccuracyOf(manifest, actionAccuracy, a).accuracy : null;
+    return acc ?? exits[a.exit - 1]!;
+  });
+}
+
 export interface Planner {
   readonly manifest: ModelManifest;
   readonly table: LatencyTable;
   readonly actions: readonly Action[];
-  /** exitScore[e − 1] for exit e. */
-  readonly exitScore: readonly number[];
+  /** actionScore[i] for actions[i]: its true accuracy (see actionScores). */
+  readonly actionScore: Float64Array;
   /** Predicted outcome of every candidate action under this context (index-aligned with `actions`). */
   predictAll(context: DecisionContext): LatencyPrediction[];
   predict(action: Action, context: DecisionContext): LatencyPrediction;
@@ -72,7 +88,7 @@ export function createPlanner(deps: PolicyDeps, table: LatencyTable = createLate
     ...(deps.power ? { power: deps.power } : {}),
   });
   return {
-    manifest: deps.manifest, table, actions, exitScore: exitScores(deps.manifest),
+    manifest: deps.manifest, table, actions, actionScore: actionScores(deps.manifest, actions, deps.actionAccuracy ?? null),
     predict,
     predictAll: (ctx) => actions.map((a) => predict(a, ctx)),
   };

@@ -10,7 +10,8 @@ import { CoinferError } from '../common/errors.ts';
 import type { ActionOutcome, DecisionContext } from '../env/decision-context.ts';
 import { actionLabel, enumerateActions, type Action } from '../runtime/action.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
-import { exitScores } from './model-planner.ts';
+import { actionScores, exitScores } from './model-planner.ts';
+import type { ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 import type { Policy } from './policy.ts';
 
 /** True when outcome `a` is preferred to `b` for this deadline (exit scores `sa`, `sb`). */
@@ -24,19 +25,23 @@ function better(a: ActionOutcome, sa: number, b: ActionOutcome, sb: number, dead
   return false;
 }
 
-export function createOraclePolicy(deps: { readonly manifest: ModelManifest; readonly actions?: readonly Action[] }): Policy {
+export function createOraclePolicy(deps: { readonly manifest: ModelManifest; readonly actions?: readonly Action[]; readonly actionAccuracy?: ActionAccuracyFile | null }): Policy {
   const actions = deps.actions ?? enumerateActions(deps.manifest);
   const scores = exitScores(deps.manifest);
+  const own = actionScores(deps.manifest, actions, deps.actionAccuracy ?? null);
+  // an outcome answered by its own action scores that action's true accuracy; a fallback, its local exit's
+  const scoreOf = (i: number, o: ActionOutcome): number => (o.answeredExit === actions[i]!.exit ? own[i]! : scores[o.answeredExit - 1]!);
   const choose = (ctx: DecisionContext): { action: Action; outcome: ActionOutcome } => {
     const view = ctx.oracle;
     if (!view) {
       throw new CoinferError('ERR_INVALID_ARGUMENT', "The oracle policy needs the true outcomes (context.oracle), actually none was given; evaluate it through the replay env's oracleContext()");
     }
-    let best = actions[0]!, bestOut = view.outcome(best);
+    let bestI = 0, bestOut = view.outcome(actions[0]!);
     for (let i = 1; i < actions.length; i++) {
       const o = view.outcome(actions[i]!);
-      if (better(o, scores[o.answeredExit - 1]!, bestOut, scores[bestOut.answeredExit - 1]!, ctx.deadlineMs)) { best = actions[i]!; bestOut = o; }
+      if (better(o, scoreOf(i, o), bestOut, scoreOf(bestI, bestOut), ctx.deadlineMs)) { bestI = i; bestOut = o; }
     }
+    const best = actions[bestI]!;
     return { action: best, outcome: bestOut };
   };
   return {

@@ -69,7 +69,7 @@ export function registerDemo(program: Command): void {
       const trace = await loadTrace(opts.trace);
       const envInput: EnvConfigInput = { split: 'test', scenario: { episodeRequests: opts.requests } };
       const codec = new ActionCodec(setup.pkg.manifest, resolveEnvConfig(envInput).encodings);
-      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, stageProfiles: setup.stageProfiles, actions: codec.actions, seed: opts.seed };
+      const policyDeps = { manifest: setup.pkg.manifest, device: setup.device, edge: setup.edge, stageProfiles: setup.stageProfiles, actionAccuracy: setup.pkg.actionAccuracy, actions: codec.actions, seed: opts.seed };
       const learned = (await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
       const edgent = (await loadPolicy('edgent', { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy;
 
@@ -98,7 +98,7 @@ export function registerDemo(program: Command): void {
       const baselines = ['edgent', 'device-only', 'edge-only', 'neurosurgeon', 'branchynet', 'random', 'oracle'];
       const all: Policy[] = [learned];
       for (const b of baselines) all.push((await loadPolicy(b, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
-      const replay = await evaluatePolicies(all, { manifest: setup.pkg.manifest, computeTimes: setup.computeTimes, traces: setup.test, config: { split: 'test' }, episodes: opts.episodes, seed: opts.seed });
+      const replay = await evaluatePolicies(all, { manifest: setup.pkg.manifest, actionAccuracy: setup.pkg.actionAccuracy, computeTimes: setup.computeTimes, traces: setup.test, config: { split: 'test' }, episodes: opts.episodes, seed: opts.seed });
 
       const liveRows = live.map((l) => l.summary);
       const reportPath = resolve(opts.report);

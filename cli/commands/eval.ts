@@ -85,7 +85,7 @@ export function registerEval(program: Command): void {
       const config = resolveEnvConfig(envInput);
       const [traceList, times] = await Promise.all([scenarioTraces(world, { split: traces.split, override: traces.files }), scenarioComputeTimes(world, pkg, say)]);
       const codec = new ActionCodec(pkg.manifest, config.encodings);
-      const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actions: codec.actions, seed: opts.seed };
+      const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions, seed: opts.seed };
       const policies: Policy[] = [];
       for (const spec of specs) {
         policies.push((await loadPolicy(spec, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
@@ -114,7 +114,7 @@ export function registerEval(program: Command): void {
       } else {
         say(`evaluating ${specs.length} policies × ${episodes} episodes × ${config.scenario.episodeRequests} requests in world ${world.name} on ${traceText} (${times.computeTimes.source})`);
         rows = await evaluatePolicies(policies, {
-          manifest: pkg.manifest, computeTimes: times.computeTimes, traces: traceList, config: envInput,
+          manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: traceList, config: envInput,
           episodes, seed: opts.seed,
           onPolicyDone: (s) => say(`  ${s.policy}: done`),
         });

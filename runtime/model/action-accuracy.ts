@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../../common/schema.ts';
 import { CoinferError } from '../../common/errors.ts';
+import type { ModelManifest } from './manifest.ts';
+import { decodeCorrectness } from './manifest-build.ts';
 
 export const ACTION_ACCURACY_FILE = 'action-accuracy.json';
 export const ACTION_ACCURACY_SCHEMA_VERSION = 1;
@@ -86,4 +88,19 @@ export async function saveActionAccuracy(dir: string, file: ActionAccuracyFile):
 /** Key of an entry for lookups: "e5/p3/int8" or "e5/p0/jpeg90". */
 export function actionAccuracyKey(a: { exit: number; partition: number; encoding: string; quality?: number | undefined }): string {
   return `e${a.exit}/p${a.partition}/${a.encoding}${a.quality ?? ''}`;
+}
+
+/**
+ * An action's true accuracy and per-sample correctness: its measured entry when the action is
+ * lossy and measured, else its exit's (f32 end to end). `correct` is null for an untrained model.
+ */
+export function actionAccuracyOf(
+  manifest: ModelManifest,
+  file: ActionAccuracyFile | null,
+  action: { exit: number; partition: number; encoding: string; quality?: number },
+): { accuracy: number | null; correct: Uint8Array | null } {
+  const entry = file?.entries.find((e) => e.exit === action.exit && e.partition === action.partition && e.encoding === action.encoding && e.quality === action.quality);
+  if (entry) return { accuracy: entry.accuracy, correct: decodeCorrectness(entry.correct, file!.evalSamples) };
+  const ex = manifest.exits[action.exit - 1]!;
+  return { accuracy: ex.accuracy, correct: ex.correct ? decodeCorrectness(ex.correct, ex.evalSamples) : null };
 }

@@ -8,6 +8,7 @@
  * const pkg = await loadModelPackage(DEFAULT_MODEL_DIR);
  * console.log(pkg.manifest.exits.map((e) => e.accuracy), pkg.modelId);
  */
+import { loadActionAccuracy, type ActionAccuracyFile } from './action-accuracy.ts';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +27,8 @@ export interface ModelPackage {
   readonly onnx: Uint8Array;
   /** uint32 derived from onnxSha256 (first 8 hex digits) — the wire protocol's model id */
   readonly modelId: number;
+  /** The measured accuracy of lossy actions (action-accuracy.json), null when not measured. */
+  readonly actionAccuracy: ActionAccuracyFile | null;
 }
 
 /** File names inside a package. */
@@ -180,7 +183,7 @@ export async function loadModelPackage(dir: string): Promise<ModelPackage> {
     throw new CoinferError('ERR_MODEL_MANIFEST', `manifest.json onnxSha256: expected ${sha} (the sha256 of model.onnx), actually ${manifest.onnxSha256}; model.onnx and manifest.json come from different builds — rebuild the package`);
   }
   checkAgainstGraph(manifest, decodeOnnx(onnx));
-  return { dir: abs, manifest, onnx, modelId: modelIdOf(manifest.onnxSha256) };
+  return { dir: abs, manifest, onnx, modelId: modelIdOf(manifest.onnxSha256), actionAccuracy: await loadActionAccuracy(abs, manifest.onnxSha256) };
 }
 
 /**
