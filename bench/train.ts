@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import { loadTf, type BackendPreference, type Tf } from '../common/tf-backend.ts';
 import { createRng } from '../common/rng.ts';
 import { alexNetSpec } from '../runtime/model/architecture.ts';
-import { registerWasmConvGradKernels } from '../runtime/training/wasm-conv-grad.ts';
-import { buildTfBranchyNet } from '../runtime/training/tf-alexnet.ts';
-import { trainStep } from '../runtime/training/train-step.ts';
-import type { Batch } from '../runtime/training/batches.ts';
+import { registerWasmConvGradKernels } from '../training/wasm-conv-grad.ts';
+import { buildTfBranchyNet } from '../training/tf-alexnet.ts';
+import { trainStep } from '../training/train-step.ts';
+import type { Batch } from '../training/batches.ts';
 
 const { values } = parseArgs({
   options: { steps: { type: 'string', default: '5' }, batch: { type: 'string', default: '64' }, backends: { type: 'string', default: 'wasm,cpu,tensorflow' }, shape: { type: 'string', default: 'fmnist' } },

@@ -1,7 +1,7 @@
 /**
  * `coinfer model train|eval`: trains the multi-exit BranchyNet-AlexNet on a real dataset and
  * writes a model package (model.onnx + manifest.json + samples/), or evaluates a package's
- * exits with onnxruntime-node. Composition only: the work lives in runtime/training.
+ * exits with onnxruntime-node. Composition only: the work lives in training/.
  */
 import { Command, Option } from '@commander-js/extra-typings';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
@@ -12,11 +12,11 @@ import { join, resolve, basename } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadTf, type BackendPreference } from '../../common/tf-backend.ts';
 import { alexNetSpec } from '../../runtime/model/architecture.ts';
-import { channelStats, takeFirst, DATASET_NAMES, type DatasetName, type ImageDataset } from '../../runtime/data/dataset.ts';
-import { loadDataset, parseDatasetName } from '../../runtime/data/load-dataset.ts';
-import { registerWasmConvGradKernels } from '../../runtime/training/wasm-conv-grad.ts';
-import { resolveTrainerConfig, trainBranchyNet, type TrainProgress, type TrainerConfig } from '../../runtime/training/trainer.ts';
-import type { Normalization } from '../../runtime/training/batches.ts';
+import { channelStats, takeFirst, DATASET_NAMES, type DatasetName, type ImageDataset } from '../../training/data/dataset.ts';
+import { loadDataset, parseDatasetName } from '../../training/data/load-dataset.ts';
+import { registerWasmConvGradKernels } from '../../training/wasm-conv-grad.ts';
+import { resolveTrainerConfig, trainBranchyNet, type TrainProgress, type TrainerConfig } from '../../training/trainer.ts';
+import type { Normalization } from '../../training/batches.ts';
 import { countArg, intArg, positiveArg } from '../option-parsers.ts';
 import { checkOutputPath } from '../output-check.ts';
 
@@ -155,7 +155,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
   bar.stop();
   try {
     // Imported late so a long training run started before the packaging code changed uses the current code.
-    const { packageTrainedModel } = await import('../../runtime/training/package-trained.ts');
+    const { packageTrainedModel } = await import('../../training/package-trained.ts');
     const test = await loadWithProgress(dataset, 'test', source);
     const evalSet = o.evalLimit !== undefined ? takeFirst(test, o.evalLimit) : test;
     log(`exporting to ONNX and evaluating every exit on ${evalSet.count} test images with onnxruntime-node`);
@@ -190,7 +190,7 @@ interface EvalCliOptions {
 }
 
 async function runEval(o: EvalCliOptions): Promise<void> {
-  const { evaluatePackage } = await import('../../runtime/training/evaluate-package.ts');
+  const { evaluatePackage } = await import('../../training/evaluate-package.ts');
   const r = await evaluatePackage({
     modelDir: o.model,
     ...(o.dataset ? { dataset: parseDatasetName(o.dataset) } : {}),
@@ -220,7 +220,7 @@ interface AccuracyCliOptions {
 
 async function runAccuracy(o: AccuracyCliOptions): Promise<void> {
   const { loadModelPackage } = await import('../../runtime/model/model-package.ts');
-  const { measureActionAccuracy } = await import('../../runtime/training/measure-action-accuracy.ts');
+  const { measureActionAccuracy } = await import('../../training/measure-action-accuracy.ts');
   const { saveActionAccuracy, ACTION_ACCURACY_FILE } = await import('../../runtime/model/action-accuracy.ts');
   const pkg = await loadModelPackage(o.model);
   const dataDir = o.dataDir ?? pkg.manifest.input.dataSource;

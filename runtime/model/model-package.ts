@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoinferError } from '../../common/errors.ts';
-import { encodeIdx, type IdxArray } from '../data/idx.ts';
+import { encodeIdx, type IdxArray } from './idx.ts';
 import { decodeOnnx, type OnnxModel } from '../onnx/onnx-proto.ts';
 import { architectureInfo } from './layer-shapes.ts';
 import { decodeCorrectness, sha256Hex } from './manifest-build.ts';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { CoinferError } from '../../common/errors.ts';
-import { readIdx } from '../data/idx.ts';
+import { readIdx } from './idx.ts';
 import { PACKAGE_FILES, type ModelPackage } from './model-package.ts';
 
 export interface SampleSet {

@@ -2,13 +2,13 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadModelPackage, type ModelPackage } from '../../../runtime/model/model-package.ts';
-import { loadSamples } from '../../../runtime/model/samples.ts';
-import { decodeCorrectness } from '../../../runtime/model/manifest-build.ts';
-import { measureActionAccuracy } from '../../../runtime/training/measure-action-accuracy.ts';
-import { ACTION_ACCURACY_FILE, loadActionAccuracy, saveActionAccuracy } from '../../../runtime/model/action-accuracy.ts';
+import { loadModelPackage, type ModelPackage } from '../../runtime/model/model-package.ts';
+import { loadSamples } from '../../runtime/model/samples.ts';
+import { decodeCorrectness } from '../../runtime/model/manifest-build.ts';
+import { measureActionAccuracy } from '../../training/measure-action-accuracy.ts';
+import { ACTION_ACCURACY_FILE, loadActionAccuracy, saveActionAccuracy } from '../../runtime/model/action-accuracy.ts';
 
-const MODEL = resolve(import.meta.dirname, '../../../models/fmnist-alexnet');
+const MODEL = resolve(import.meta.dirname, '../../models/fmnist-alexnet');
 const N = 60;
 
 describe('measureActionAccuracy', () => {

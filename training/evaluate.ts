@@ -4,9 +4,9 @@
  * top-1 accuracy and a per-sample correctness vector per exit (for the replay env).
  */
 import * as ort from 'onnxruntime-node';
-import { CoinferError } from '../../common/errors.ts';
-import type { ModelManifest } from '../model/manifest.ts';
-import { preprocess } from '../model/preprocess.ts';
+import { CoinferError } from '../common/errors.ts';
+import type { ModelManifest } from '../runtime/model/manifest.ts';
+import { preprocess } from '../runtime/model/preprocess.ts';
 
 export interface ExitEvaluation {
   readonly name: string;

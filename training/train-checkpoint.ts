@@ -6,7 +6,7 @@
  */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CoinferError } from '../../common/errors.ts';
+import { CoinferError } from '../common/errors.ts';
 
 export const TRAIN_STATE_SCHEMA_VERSION = 1;
 const MAGIC = 'CFTS';

@@ -7,9 +7,9 @@
  *   dst row ((c·H+h)·W+w) = src row ((h·W+w)·C+c). No Transpose is needed at inference.
  */
 import type * as TfNs from '@tensorflow/tfjs';
-import type { ArchitectureSpec, LayerDef } from '../model/architecture.ts';
-import { architectureInfo, type LayerInfo } from '../model/layer-shapes.ts';
-import { CoinferError } from '../../common/errors.ts';
+import type { ArchitectureSpec, LayerDef } from '../runtime/model/architecture.ts';
+import { architectureInfo, type LayerInfo } from '../runtime/model/layer-shapes.ts';
+import { CoinferError } from '../common/errors.ts';
 
 /** OIHW copy of an HWIO conv kernel. */
 export function hwioToOihw(k: Float32Array, shape: { kh: number; kw: number; cin: number; cout: number }): Float32Array {

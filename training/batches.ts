@@ -3,9 +3,9 @@
  * optionally augments them, and writes normalised float32 NHWC (the tfjs layout), with
  * float = (u8·scale − mean[c]) / std[c] — the same formula as the manifest's preprocessing.
  */
-import type { Rng } from '../../common/rng.ts';
-import { imageBytes, type ImageDataset } from '../data/dataset.ts';
-import { augmentImage, type AugmentConfig } from '../data/augment.ts';
+import type { Rng } from '../common/rng.ts';
+import { imageBytes, type ImageDataset } from './data/dataset.ts';
+import { augmentImage, type AugmentConfig } from './data/augment.ts';
 
 export interface Normalization {
   /** Multiplier applied to the uint8 value first (1/255). */

@@ -5,14 +5,14 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRng } from '../../../common/rng.ts';
-import { encodeIdx } from '../../../runtime/data/idx.ts';
-import { loadModelPackage } from '../../../runtime/model/model-package.ts';
-import { loadSamples } from '../../../runtime/model/samples.ts';
-import { decodeCorrectness } from '../../../runtime/model/manifest-build.ts';
+import { createRng } from '../../common/rng.ts';
+import { encodeIdx } from '../../runtime/model/idx.ts';
+import { loadModelPackage } from '../../runtime/model/model-package.ts';
+import { loadSamples } from '../../runtime/model/samples.ts';
+import { decodeCorrectness } from '../../runtime/model/manifest-build.ts';
 
 const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const cli = join(repoRoot, 'bin', 'coinfer.js');
 
 /** A small learnable Fashion-MNIST-shaped dataset: the class is the brightest image quadrant-ish band. */

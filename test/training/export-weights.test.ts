@@ -1,13 +1,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { loadTf, type Tf } from '../../../common/tf-backend.ts';
-import { createRng } from '../../../common/rng.ts';
-import { alexNetSpec } from '../../../runtime/model/architecture.ts';
-import { architectureWeights } from '../../../runtime/model/layer-shapes.ts';
-import { buildOnnxModel, ONNX_INPUT_NAME } from '../../../runtime/model/onnx-builder.ts';
-import { SessionCache } from '../../../runtime/model/session-cache.ts';
-import { buildTfBranchyNet, type TfBranchyNet } from '../../../runtime/training/tf-alexnet.ts';
-import { exportOnnxWeights, hwioToOihw, permuteFlattenRows } from '../../../runtime/training/export-weights.ts';
+import { loadTf, type Tf } from '../../common/tf-backend.ts';
+import { createRng } from '../../common/rng.ts';
+import { alexNetSpec } from '../../runtime/model/architecture.ts';
+import { architectureWeights } from '../../runtime/model/layer-shapes.ts';
+import { buildOnnxModel, ONNX_INPUT_NAME } from '../../runtime/model/onnx-builder.ts';
+import { SessionCache } from '../../runtime/model/session-cache.ts';
+import { buildTfBranchyNet, type TfBranchyNet } from '../../training/tf-alexnet.ts';
+import { exportOnnxWeights, hwioToOihw, permuteFlattenRows } from '../../training/export-weights.ts';
 
 // Small, 3-channel, odd-sized: exercises the OIHW transpose, the CHW flatten permutation
 // with C > 1 and TF's asymmetric 'same' pooling pads.

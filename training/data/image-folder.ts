@@ -20,7 +20,7 @@ import { CoinferError } from '../../common/errors.ts';
 import { validateDataset, type DatasetSplit, type ImageDataset } from './dataset.ts';
 import { resizeBilinear } from './resize.ts';
 import { createRng } from '../../common/rng.ts';
-import { permutation } from '../training/batches.ts';
+import { permutation } from '../batches.ts';
 
 /** Bump when the decoded layout or the decoding changes, so old caches are not reused. */
 const CACHE_VERSION = 2;

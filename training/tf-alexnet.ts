@@ -9,9 +9,9 @@
  *   logits is numerically safer than on probabilities).
  */
 import type * as TfNs from '@tensorflow/tfjs';
-import type { ArchitectureSpec, LayerDef } from '../model/architecture.ts';
-import { architectureInfo } from '../model/layer-shapes.ts';
-import { createRng, type Rng } from '../../common/rng.ts';
+import type { ArchitectureSpec, LayerDef } from '../runtime/model/architecture.ts';
+import { architectureInfo } from '../runtime/model/layer-shapes.ts';
+import { createRng, type Rng } from '../common/rng.ts';
 import { customLayers } from './tf-custom-layers.ts';
 
 type Tf = typeof TfNs;

@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CoinferError } from '../../common/errors.ts';
-import { parseIdx, type IdxArray } from './idx.ts';
+import { parseIdx, type IdxArray } from '../../runtime/model/idx.ts';
 import { validateDataset, type DatasetSplit, type ImageDataset } from './dataset.ts';
 import { readFile } from 'node:fs/promises';
 

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { loadTf, type Tf } from '../../../common/tf-backend.ts';
-import { createRng } from '../../../common/rng.ts';
-import { registerWasmConvGradKernels } from '../../../runtime/training/wasm-conv-grad.ts';
+import { loadTf, type Tf } from '../../common/tf-backend.ts';
+import { createRng } from '../../common/rng.ts';
+import { registerWasmConvGradKernels } from '../../training/wasm-conv-grad.ts';
 
 interface Case {
   readonly name: string;

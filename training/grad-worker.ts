@@ -5,7 +5,7 @@
  * strictly in arrival order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadTf, type BackendPreference } from '../../common/tf-backend.ts';
+import { loadTf, type BackendPreference } from '../common/tf-backend.ts';
 import { registerWasmConvGradKernels } from './wasm-conv-grad.ts';
 import { adamWithState, buildNetFor, snapshotOf, type RunnerInit } from './step-runner.ts';
 import { applyGradients, computeGradients, trainableVariables } from './train-step.ts';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { augmentImage, resolveAugmentConfig } from '../../../runtime/data/augment.ts';
+import { augmentImage, resolveAugmentConfig } from '../../../training/data/augment.ts';
 import { createRng, type Rng } from '../../../common/rng.ts';
 
 const shape = { channels: 2, height: 3, width: 4 };

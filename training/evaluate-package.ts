@@ -3,12 +3,12 @@
  * the package's dataset test split, or — when that dataset is not installed — on the test
  * images the package ships in samples/ (saying so).
  */
-import { isCoinferError } from '../../common/errors.ts';
-import { loadModelPackage } from '../model/model-package.ts';
-import { loadSamples } from '../model/samples.ts';
-import type { DatasetName } from '../data/dataset.ts';
-import { takeFirst } from '../data/dataset.ts';
-import { loadDataset, parseDatasetName } from '../data/load-dataset.ts';
+import { isCoinferError } from '../common/errors.ts';
+import { loadModelPackage } from '../runtime/model/model-package.ts';
+import { loadSamples } from '../runtime/model/samples.ts';
+import type { DatasetName } from './data/dataset.ts';
+import { takeFirst } from './data/dataset.ts';
+import { loadDataset, parseDatasetName } from './data/load-dataset.ts';
 import { evaluateExits } from './evaluate.ts';
 
 export interface EvaluatePackageOptions {

@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { loadTf, type Tf } from '../../../common/tf-backend.ts';
-import { createRng } from '../../../common/rng.ts';
-import { alexNetSpec, type ArchitectureSpec } from '../../../runtime/model/architecture.ts';
-import type { ImageDataset } from '../../../runtime/data/dataset.ts';
-import { registerWasmConvGradKernels } from '../../../runtime/training/wasm-conv-grad.ts';
-import { resolveTrainerConfig, trainBranchyNet } from '../../../runtime/training/trainer.ts';
+import { loadTf, type Tf } from '../../common/tf-backend.ts';
+import { createRng } from '../../common/rng.ts';
+import { alexNetSpec, type ArchitectureSpec } from '../../runtime/model/architecture.ts';
+import type { ImageDataset } from '../../training/data/dataset.ts';
+import { registerWasmConvGradKernels } from '../../training/wasm-conv-grad.ts';
+import { resolveTrainerConfig, trainBranchyNet } from '../../training/trainer.ts';
 
 // Dropout off: with it, each shard draws its own masks and the runs differ by design.
 const base = alexNetSpec({ channels: 1, size: 12, classes: 3 });

@@ -12,7 +12,7 @@
  * throws ERR_BACKEND (there is no original to fall back to).
  */
 import type * as TfNs from '@tensorflow/tfjs';
-import { CoinferError } from '../../common/errors.ts';
+import { CoinferError } from '../common/errors.ts';
 
 type Tf = typeof TfNs;
 type TensorInfo = TfNs.TensorInfo;

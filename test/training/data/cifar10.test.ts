@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { CoinferError } from '../../../common/errors.ts';
-import { CIFAR10_RECORD_BYTES, loadCifar10, parseCifarBatch } from '../../../runtime/data/cifar10.ts';
+import { CIFAR10_RECORD_BYTES, loadCifar10, parseCifarBatch } from '../../../training/data/cifar10.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 // CI runs with shared/ beside the repository.

@@ -9,14 +9,14 @@
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { cpus } from 'node:os';
-import { CoinferError } from '../../common/errors.ts';
-import { encodeCorrectness } from '../model/manifest-build.ts';
-import type { ModelManifest } from '../model/manifest.ts';
-import { preprocess } from '../model/preprocess.ts';
-import { extractSubModel } from '../onnx/extract-model.ts';
-import { decodeTensor, encodeTensor, type FloatEncoding } from '../wire/tensor-codec.ts';
-import { ACTION_ACCURACY_SCHEMA_VERSION, type ActionAccuracyEntry, type ActionAccuracyFile } from '../model/action-accuracy.ts';
-import { median } from '../profile/sample-stats.ts';
+import { CoinferError } from '../common/errors.ts';
+import { encodeCorrectness } from '../runtime/model/manifest-build.ts';
+import type { ModelManifest } from '../runtime/model/manifest.ts';
+import { preprocess } from '../runtime/model/preprocess.ts';
+import { extractSubModel } from '../runtime/onnx/extract-model.ts';
+import { decodeTensor, encodeTensor, type FloatEncoding } from '../runtime/wire/tensor-codec.ts';
+import { ACTION_ACCURACY_SCHEMA_VERSION, type ActionAccuracyEntry, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
+import { median } from '../runtime/profile/sample-stats.ts';
 
 export interface MeasureActionAccuracyOptions {
   readonly onnx: Uint8Array;

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CoinferError } from '../../../common/errors.ts';
-import { encodeIdx, readIdx } from '../../../runtime/data/idx.ts';
+import { encodeIdx, readIdx } from '../../../runtime/model/idx.ts';
 import { fileURLToPath } from 'node:url';
-import { FASHION_MNIST_DEFAULT_DIR, fashionMnistFromIdx, loadFashionMnist } from '../../../runtime/data/fashion-mnist.ts';
-import { channelStats, takeFirst } from '../../../runtime/data/dataset.ts';
+import { FASHION_MNIST_DEFAULT_DIR, fashionMnistFromIdx, loadFashionMnist } from '../../../training/data/fashion-mnist.ts';
+import { channelStats, takeFirst } from '../../../training/data/dataset.ts';
 
 const N = 12;
 function images(n = N): Uint8Array {

@@ -6,18 +6,18 @@
  * what the uninterrupted run would have drawn.
  */
 import type * as TfNs from '@tensorflow/tfjs';
-import { CoinferError } from '../../common/errors.ts';
-import { createRng } from '../../common/rng.ts';
-import type { ArchitectureSpec } from '../model/architecture.ts';
-import type { ImageDataset } from '../data/dataset.ts';
+import { CoinferError } from '../common/errors.ts';
+import { createRng } from '../common/rng.ts';
+import type { ArchitectureSpec } from '../runtime/model/architecture.ts';
+import type { ImageDataset } from './data/dataset.ts';
 import { z } from 'zod';
-import { parseWith } from '../../common/schema.ts';
-import type { AugmentConfig } from '../data/augment.ts';
+import { parseWith } from '../common/schema.ts';
+import type { AugmentConfig } from './data/augment.ts';
 import { makeBatch, permutation, type Normalization } from './batches.ts';
 import { buildTfBranchyNet, type TfBranchyNet } from './tf-alexnet.ts';
 import { LocalStepRunner, type RunnerInit, type RunnerSnapshot, type StepRunner } from './step-runner.ts';
 import { ParallelStepRunner } from './parallel-step-runner.ts';
-import type { BackendPreference } from '../../common/tf-backend.ts';
+import type { BackendPreference } from '../common/tf-backend.ts';
 import { loadTrainState, saveTrainState, TRAIN_STATE_SCHEMA_VERSION, type TrainStateHeader } from './train-checkpoint.ts';
 
 type Tf = typeof TfNs;

@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { loadTf, type Tf } from '../../../common/tf-backend.ts';
-import { createRng } from '../../../common/rng.ts';
-import { alexNetSpec } from '../../../runtime/model/architecture.ts';
-import { registerWasmConvGradKernels } from '../../../runtime/training/wasm-conv-grad.ts';
-import { buildTfBranchyNet, type TfBranchyNet } from '../../../runtime/training/tf-alexnet.ts';
-import { trainStep } from '../../../runtime/training/train-step.ts';
-import type { Batch } from '../../../runtime/training/batches.ts';
+import { loadTf, type Tf } from '../../common/tf-backend.ts';
+import { createRng } from '../../common/rng.ts';
+import { alexNetSpec } from '../../runtime/model/architecture.ts';
+import { registerWasmConvGradKernels } from '../../training/wasm-conv-grad.ts';
+import { buildTfBranchyNet, type TfBranchyNet } from '../../training/tf-alexnet.ts';
+import { trainStep } from '../../training/train-step.ts';
+import type { Batch } from '../../training/batches.ts';
 
 const spec = alexNetSpec({ channels: 1, size: 12, classes: 3 });
 

@@ -6,13 +6,13 @@
  */
 import * as ort from 'onnxruntime-node';
 import type * as TfNs from '@tensorflow/tfjs';
-import { CoinferError } from '../../common/errors.ts';
-import type { ArchitectureSpec } from '../model/architecture.ts';
-import type { ModelManifest, Provenance } from '../model/manifest.ts';
-import { buildOnnxModel } from '../model/onnx-builder.ts';
-import { buildManifest } from '../model/manifest-build.ts';
-import { writeModelPackage } from '../model/model-package.ts';
-import { imageBytes, takeFirst, type ImageDataset } from '../data/dataset.ts';
+import { CoinferError } from '../common/errors.ts';
+import type { ArchitectureSpec } from '../runtime/model/architecture.ts';
+import type { ModelManifest, Provenance } from '../runtime/model/manifest.ts';
+import { buildOnnxModel } from '../runtime/model/onnx-builder.ts';
+import { buildManifest } from '../runtime/model/manifest-build.ts';
+import { writeModelPackage } from '../runtime/model/model-package.ts';
+import { imageBytes, takeFirst, type ImageDataset } from './data/dataset.ts';
 import { makeBatch, type Normalization } from './batches.ts';
 import { exportOnnxWeights } from './export-weights.ts';
 import { evaluateExits } from './evaluate.ts';

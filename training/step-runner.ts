@@ -5,7 +5,7 @@
  * (parallel-step-runner.ts) splits each batch over worker threads and averages the gradients.
  */
 import type * as TfNs from '@tensorflow/tfjs';
-import type { ArchitectureSpec } from '../model/architecture.ts';
+import type { ArchitectureSpec } from '../runtime/model/architecture.ts';
 import type { Batch } from './batches.ts';
 import { buildTfBranchyNet, type TfBranchyNet } from './tf-alexnet.ts';
 import { trainStep, trainableVariables, type StepStats } from './train-step.ts';

@@ -8,8 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import tarStream from 'tar-stream';
-import { loadImageFolder } from '../../../runtime/data/image-folder.ts';
-import { resizeBilinear } from '../../../runtime/data/resize.ts';
+import { loadImageFolder } from '../../../training/data/image-folder.ts';
+import { resizeBilinear } from '../../../training/data/resize.ts';
 
 const SHARED_TEST_TAR = resolve(import.meta.dirname, '../../../../shared/data/cifar10-jpeg/cifar10-test-jpeg.tar.gz');
 const PER_CLASS = 12;
