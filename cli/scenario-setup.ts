@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { CoinferError } from '../common/errors.ts';
 import { parseWith } from '../common/schema.ts';
-import { sideTimesFromRegression, stageProfilesOf, type ComputeTimes } from '../env/compute-times.ts';
+import { sideTimesFromRegression, stageProfilesOf, type ComputeTimes, type SideTimes } from '../env/compute-times.ts';
 import type { StageLatencyProfile } from '../runtime/profile/stage-fit.ts';
 import { DEFAULT_DEVICE_PROFILE, DEFAULT_EDGE_PROFILE, parseScenario, type Scenario } from '../env/scenario-file.ts';
 import { listTraces, traceSplitOf, type TraceSplit } from '../runtime/link/trace-catalog.ts';
@@ -166,26 +166,35 @@ export async function scenarioTraces(s: LoadedScenario, sel: TraceSelection): Pr
 
 const profileFileSchema = z.looseObject({ name: z.string(), side: z.enum(['device', 'edge']), layers: z.record(z.string(), z.looseObject({ coef: z.array(z.number()), intercept: z.number() })) });
 
+/** A side's latency models: Edgent's per-layer regressions, and (measured profiles) the fused stage fit. */
+export interface ResolvedProfile {
+  readonly regression: LayerRegressionProfile;
+  /** What the runtime really executes on that machine; null for published and file profiles. */
+  readonly stage: StageLatencyProfile | null;
+}
+
 /**
  * A latency profile by reference: a published name, `native` (the latest native fit of this
  * model in the profile store, measured now with a short run when there is none) or a JSON file
- * holding a profile (or `coinfer profile --json` output, whose `profileFit` is one).
+ * holding a profile (or `coinfer profile --json` output, whose `regression.profile` is one).
  */
-export async function resolveProfile(ref: string, side: 'device' | 'edge', pkg: ModelPackage, opts: { dir: string; say?: (line: string) => void }): Promise<LayerRegressionProfile> {
+export async function resolveProfile(ref: string, side: 'device' | 'edge', pkg: ModelPackage, opts: { dir: string; say?: (line: string) => void }): Promise<ResolvedProfile> {
   const published = PUBLISHED_PROFILES[ref];
-  if (published) return published;
+  if (published) return { regression: published, stage: null };
   if (ref === 'native') {
     const store = await ProfileStore.open(DEFAULT_PROFILE_STORE_PATH);
     const query = { side, profile: 'native', modelSha256: pkg.manifest.onnxSha256 };
-    const fitted = store.find(query).filter((r) => r.fit !== null).at(-1);
-    if (fitted?.fit) return fitted.fit.profile;
+    const fitted = store.find(query).filter((r) => r.fit?.stageFit !== undefined).at(-1);
+    if (fitted?.fit) return { regression: fitted.fit.profile, stage: fitted.fit.stageFit?.profile ?? null };
     opts.say?.(`no native ${side} profile of ${pkg.manifest.name} in ${store.path}: measuring one now (short run; 'coinfer profile --side ${side} --profile native' measures a longer one)`);
-    return (await profileAndFit(pkg, { side, profile: 'native', reps: 30, warmup: 5, rounds: 3, loadReps: 2 })).fit.profile;
+    const fit = (await profileAndFit(pkg, { side, profile: 'native', reps: 30, warmup: 5, rounds: 3, loadReps: 2 })).fit;
+    return { regression: fit.profile, stage: fit.stageFit?.profile ?? null };
   }
   const file = isAbsolute(ref) ? ref : join(opts.dir, ref);
   const raw = await readJson(file, 'ERR_INVALID_ARGUMENT', `expected 'native', a published profile (${Object.keys(PUBLISHED_PROFILES).join(', ')}) or a profile JSON file`);
-  const obj = typeof raw === 'object' && raw !== null && 'profileFit' in raw ? (raw as { profileFit: unknown }).profileFit : raw;
-  return parseWith(profileFileSchema, obj, `latency profile ${file}`, 'ERR_PROFILE_NOT_FOUND') as unknown as LayerRegressionProfile;
+  const doc = raw as { regression?: { profile?: unknown }; profileFit?: unknown };
+  const obj = typeof raw === 'object' && raw !== null ? (doc.regression?.profile ?? doc.profileFit ?? raw) : raw;
+  return { regression: parseWith(profileFileSchema, obj, `latency profile ${file}`, 'ERR_PROFILE_NOT_FOUND') as unknown as LayerRegressionProfile, stage: null };
 }
 
 /** A world's compute-time tables and the profiles planners see. */
@@ -208,7 +217,13 @@ export async function scenarioComputeTimes(s: LoadedScenario, pkg: ModelPackage,
   const [device, edge, cal] = await Promise.all([resolveProfile(deviceRef, 'device', pkg, ctx), resolveProfile(edgeRef, 'edge', pkg, ctx), readCalibration(pkg.dir)]);
   const devCal = deviceRef === DEFAULT_DEVICE_PROFILE ? cal?.device : undefined;
   const edgeCal = edgeRef === DEFAULT_EDGE_PROFILE ? cal?.edge : undefined;
-  const side = (p: LayerRegressionProfile, c: { overheadMs: number; jitter: readonly number[] } | undefined) => sideTimesFromRegression(pkg.manifest, p, c ? Float64Array.from(c.jitter) : undefined, c?.overheadMs ?? 0);
-  const computeTimes: ComputeTimes = { device: side(device, devCal), edge: side(edge, edgeCal), source: `${device.name}${devCal ? ' (calibrated)' : ''}/${edge.name}${edgeCal ? ' (calibrated)' : ''}` };
-  return { computeTimes, device, edge, stageProfiles: stageProfilesOf(pkg.manifest, computeTimes) };
+  // A measured (native) side runs what ORT really executes: its fused stage fit, not the sum of
+  // per-layer regressions (which over-predicts fused paths); Edgent still plans with the latter.
+  const side = (p: ResolvedProfile, c: { overheadMs: number; jitter: readonly number[] } | undefined): SideTimes =>
+    p.stage
+      ? { stageMs: p.stage.stageMs, headMs: p.stage.headMs, jitter: Float64Array.of(1), overheadMs: p.stage.callOverheadMs }
+      : sideTimesFromRegression(pkg.manifest, p.regression, c ? Float64Array.from(c.jitter) : undefined, c?.overheadMs ?? 0);
+  const label = (p: ResolvedProfile, c: unknown): string => (p.stage ? `${p.stage.name} (fused stage fit)` : `${p.regression.name}${c ? ' (calibrated)' : ''}`);
+  const computeTimes: ComputeTimes = { device: side(device, devCal), edge: side(edge, edgeCal), source: `${label(device, devCal)}/${label(edge, edgeCal)}` };
+  return { computeTimes, device: device.regression, edge: edge.regression, stageProfiles: stageProfilesOf(pkg.manifest, computeTimes) };
 }
