@@ -1,5 +1,5 @@
 /**
- * The environment contract (DESIGN §5, Gymnasium's API made async with named fields).
+ * The environment contract (docs/architecture.md §5, Gymnasium's API made async with named fields).
  * `terminated` = the MDP itself ended; `truncated` = an outside limit (time limit) cut it.
  * Seeding happens only in `reset`; the env owns its RNG; `close()` is idempotent; `step`
  * before `reset` rejects with ERR_RESET_NEEDED.

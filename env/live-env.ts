@@ -1,5 +1,5 @@
 /**
- * The live env (DESIGN §5, issue 5): the replay env's contract, observation, actions, reward and
+ * The live env (docs/architecture.md §5, issue 5): the replay env's contract, observation, actions, reward and
  * config, but every step is a real inference of a real test image (the model package's samples)
  * through the real runtime: a DeviceRuntime (profile `edgent-rpi3b` by default: real runs
  * stretched to the Pi's predicted times, "emulated"), a LinkShaper replaying the episode's trace,

@@ -1,5 +1,5 @@
 /**
- * Loads the bandwidth traces of one split (train/test, DESIGN §5: splits are by trace file).
+ * Loads the bandwidth traces of one split (train/test, docs/architecture.md §5: splits are by trace file).
  */
 import { loadTrace, type BandwidthTrace } from '../runtime/link/trace.ts';
 import { listTraces, type TraceSplit } from '../runtime/link/trace-catalog.ts';

@@ -1,5 +1,5 @@
 /**
- * The observation vector (DESIGN §5): only what a real device can know, normalised to about
+ * The observation vector (docs/architecture.md §5): only what a real device can know, normalised to about
  * [0, 1] (trend in [-1, 1]). Layout (index: meaning):
  *  0 bandwidth estimate, log-scaled: (log10(clamp(mbps, 0.01, 100)) + 2) / 4
  *  1 bandwidth trend: tanh(trend Mbps/s)

@@ -1,6 +1,6 @@
 /**
  * The typed `info` of the co-inference envs: the full breakdown of the request just served
- * (DESIGN §5) and the decision context of the next one. Never an untyped bag.
+ * (docs/architecture.md §5) and the decision context of the next one. Never an untyped bag.
  */
 import type { Action } from '../runtime/action.ts';
 import type { DecisionContext } from './decision-context.ts';

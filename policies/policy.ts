@@ -1,5 +1,5 @@
 /**
- * The one interface every decision maker implements (DESIGN §8): the DQN agent and the
+ * The one interface every decision maker implements (docs/architecture.md §8): the DQN agent and the
  * baselines alike. A policy sees the normalised observation vector (what the agent learns
  * from) and the same facts in physical units (what the model-based baselines plan with).
  */

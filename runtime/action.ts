@@ -1,5 +1,5 @@
 /**
- * The co-inference action (DESIGN §1): which exit, where to partition, how to encode the
+ * The co-inference action (docs/architecture.md §1): which exit, where to partition, how to encode the
  * crossing tensor. Shared by the runtime, the envs and the policies.
  */
 import { CoinferError } from '../common/errors.ts';

@@ -2,7 +2,7 @@
  * Convolution gradient kernels for tfjs-backend-wasm 4.22, which ships no
  * `Conv2DBackpropFilter` (so no conv net can train on wasm) and a naive loop
  * `Conv2DBackpropInput` (~10× slower than a forward conv). Both are rebuilt here from wasm's
- * own XNNPACK-backed PadV2, Transpose, Reverse and Conv2D kernels (FEASIBILITY.md Q4):
+ * own XNNPACK-backed PadV2, Transpose, Reverse and Conv2D kernels (docs/model.md):
  *
  *   dW[kh,kw,ci,co] = conv(transpose(pad(x), [3,1,2,0]) : [Ci,Hp,Wp,N],
  *                          transpose(dy, [1,2,0,3])     : [Ho,Wo,N,Co], 'valid') → [1,2,0,3]

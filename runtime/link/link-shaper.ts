@@ -1,5 +1,5 @@
 /**
- * Paces real uplink bytes through a bandwidth trace (DESIGN §6). Before the device really
+ * Paces real uplink bytes through a bandwidth trace (docs/architecture.md §6). Before the device really
  * sends a request's bytes, it awaits `transmit(bytes)`: the shaper holds it for as long as the
  * trace's link would take to carry them, then for the propagation delay.
  *

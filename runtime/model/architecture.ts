@@ -15,7 +15,7 @@
  * - lrn: ONNX semantics, x / (bias + alpha/size · Σx²)^beta over `size` channels.
  */
 
-/** Layer types with an Edgent regression model (DESIGN §4), plus shape-only glue. */
+/** Layer types with an Edgent regression model (docs/architecture.md §4), plus shape-only glue. */
 export type LayerType = 'conv' | 'relu' | 'pool' | 'lrn' | 'dropout' | 'fc' | 'flatten' | 'softmax';
 
 export type LayerDef =

@@ -1,5 +1,5 @@
 /**
- * Which sub-models an action needs (DESIGN §1): the device part (input → partition tensor, or
+ * Which sub-models an action needs (docs/architecture.md §1): the device part (input → partition tensor, or
  * input → exit output when the device finishes locally), the edge part (partition tensor →
  * exit output), and the tensor that crosses the link. Pure: manifest in, plan out.
  */

@@ -1,7 +1,7 @@
 /**
  * Pure shape arithmetic over an ArchitectureSpec: per-layer input/output shapes, parameter and
  * FLOP counts, weight shapes, TensorFlow 'same' pooling pads, and Edgent's regression
- * variables (DESIGN §4). Shapes are per sample, without the batch dimension (C,H,W or [n]).
+ * variables (docs/architecture.md §4). Shapes are per sample, without the batch dimension (C,H,W or [n]).
  */
 import type { ArchitectureSpec, LayerDef, LayerType } from './architecture.ts';
 

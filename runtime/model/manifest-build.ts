@@ -1,5 +1,5 @@
 /**
- * Fills a ModelManifest (DESIGN §2) from the architecture spec, the ONNX bytes and optional
+ * Fills a ModelManifest (docs/architecture.md §2) from the architecture spec, the ONNX bytes and optional
  * per-exit evaluation results; plus the base64 bit-vector codec of per-sample correctness.
  */
 import { createHash } from 'node:crypto';

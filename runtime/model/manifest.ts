@@ -1,5 +1,5 @@
 /**
- * The model package manifest (DESIGN §2): `manifest.json` beside `model.onnx`. Everything a
+ * The model package manifest (docs/architecture.md §2): `manifest.json` beside `model.onnx`. Everything a
  * device, an edge, a latency model or the replay env needs to know about the model, without
  * reading the ONNX graph.
  */

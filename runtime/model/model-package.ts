@@ -1,5 +1,5 @@
 /**
- * The model package directory (DESIGN §2): `model.onnx` + `manifest.json`, optionally
+ * The model package directory (docs/architecture.md §2): `model.onnx` + `manifest.json`, optionally
  * `samples/images.idx.gz` ([N,C,H,W] raw uint8 pixels) and `samples/labels.idx.gz` ([N]).
  * Loading validates the manifest against its schema and against the ONNX graph, so a stale
  * or hand-edited manifest fails at load time, naming the field, not mid-inference.

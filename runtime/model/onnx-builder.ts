@@ -1,6 +1,7 @@
 /**
  * Builds a real ONNX model (opset 13, IR 8) from an ArchitectureSpec and its weights, so the
- * runtime runs exactly the network the trainer trained (FEASIBILITY Q1 for the conversions).
+ * runtime runs exactly the network the trainer trained (the layout conversions are in
+ * training/export-weights.ts and docs/model.md).
  *
  * Graph contract: input 'input' float [N,C,H,W] with a symbolic batch N; every layer's output
  * tensor is named after the layer, so each stage name (a partition point) and each exit name

@@ -1,7 +1,7 @@
 /**
  * onnxruntime-node sessions for (from, to) sub-models of one ONNX model: each sub-model is
- * extracted lazily from the graph and its session created once, then reused (DESIGN §2).
- * Session creation is ~2 ms and the first in a process ~20 ms (FEASIBILITY Q3), so callers
+ * extracted lazily from the graph and its session created once, then reused (docs/architecture.md §2).
+ * Session creation is ~2 ms and the first in a process ~20–50 ms (measured, docs/latency.md), so callers
  * on a latency path `warm()` the sub-models they will need.
  *
  * @example
@@ -17,7 +17,7 @@ import { decodeOnnx, encodeOnnx, type OnnxModel } from '../onnx/onnx-proto.ts';
 export interface SessionCacheOptions {
   /**
    * ORT intra-op threads per session, integer ≥ 1 (default 1: with the device and the edge
-   * sharing two cores, more threads spin and blow up p99 latency, FEASIBILITY Q3).
+   * sharing two cores, more threads spin and blow up p99 latency: measured here with ORT 1.30).
    */
   readonly intraOpNumThreads?: number;
 }

@@ -1,5 +1,5 @@
 /**
- * The splitter's exactness check (DESIGN §2): for every exit e and partition p in
+ * The splitter's exactness check (docs/architecture.md §2): for every exit e and partition p in
  * [0, branchStage(e)], run the prefix (input → stage p's tensor; nothing for p = 0), then the
  * suffix (→ exit e's probabilities), and compare with the whole model's exit e output.
  * "Whole" is the unextracted model.onnx (all exits at once) in its own session, so even

@@ -1,7 +1,7 @@
 /**
  * Sub-model extraction from the ONNX graph alone, like Python's `onnx.utils.extract_model`:
  * walk backwards from the wanted outputs, stop at the given inputs and at initializers, keep
- * the reached nodes in their original order and only the initializers they use (DESIGN §2).
+ * the reached nodes in their original order and only the initializers they use (docs/architecture.md §2).
  *
  * Only single-tensor cuts are supported: when the part after the cut also needs another
  * tensor computed before it (a residual branch, a second graph input), extraction fails with

@@ -3,7 +3,7 @@
  * onnx.proto (official field numbers, proto2, keepCase). The subset covers what a plain
  * inference graph uses; fields outside it (functions, training info, sparse initializers,
  * external data) are dropped on decode, so do not use it to rewrite arbitrary third-party
- * models (FEASIBILITY Q1).
+ * models.
  *
  * @example
  * const model = decodeOnnx(bytes);

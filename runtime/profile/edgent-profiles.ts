@@ -1,7 +1,7 @@
 /**
  * Edgent's published regression coefficients (Li, Zhou, Chen, "Edge Intelligence: On-Demand
  * Deep Learning Model Co-Inference with Device-Edge Synergy", 2018, Table I), in ms, on
- * Edgent's independent variables (DESIGN §4). Shipped as ready-made profiles:
+ * Edgent's independent variables (docs/architecture.md §4). Shipped as ready-made profiles:
  * "edgent-rpi3b" (the Raspberry Pi 3b device) and "edgent-desktop" (the quad-core 3.4 GHz
  * edge server with 8 GB).
  */

@@ -1,5 +1,5 @@
 /**
- * Device energy of one request (DESIGN §1): E = P_compute·T_device + (P_idle + P_radio)·T_uplink
+ * Device energy of one request (docs/architecture.md §1): E = P_compute·T_device + (P_idle + P_radio)·T_uplink
  * + P_idle·T_wait. Pure. The power constants are **literature figures, not measured here**
  * (this machine has no power meter); docs/latency.md lists them with their sources.
  *

@@ -1,6 +1,6 @@
 /**
  * Predicted latency, bytes and device energy of any action (exit, partition, encoding) from
- * two regression profiles (DESIGN §1, §4). Pure and fast: `createLatencyTable` precomputes the
+ * two regression profiles (docs/architecture.md §1, §4). Pure and fast: `createLatencyTable` precomputes the
  * per-stage and per-head times and the crossing tensor sizes of one model once; each
  * prediction is then a handful of additions (the replay env and the Edgent search call it for
  * every action of every request).

@@ -1,5 +1,5 @@
 /**
- * Measures a model package with onnxruntime-node (DESIGN §4): every layer, stage and exit head
+ * Measures a model package with onnxruntime-node (docs/architecture.md §4): every layer, stage and exit head
  * as its own sub-model, the side's whole compute paths, and model loading (session creation
  * from the bytes of prefix/suffix sub-models). Warm-up runs, then `reps` timed runs each;
  * every repetition is kept.

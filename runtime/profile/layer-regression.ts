@@ -1,5 +1,5 @@
 /**
- * Edgent's per-layer-type linear latency models (DESIGN §4): latency_ms = c · vars + intercept,
+ * Edgent's per-layer-type linear latency models (docs/architecture.md §4): latency_ms = c · vars + intercept,
  * with the independent variables stored per layer in the manifest (layer-shapes.ts). A
  * `LayerRegressionProfile` holds one model per layer type for one machine (device or edge).
  */

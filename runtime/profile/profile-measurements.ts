@@ -67,7 +67,7 @@ export interface MeasurementSettings {
   readonly warmup: number;
   /** Timed session creations per loading sub-model, integer ≥ 2. */
   readonly loadReps: number;
-  /** ORT intra-op threads, integer in [1, 64] (1: see FEASIBILITY Q3 on two shared cores). */
+  /** ORT intra-op threads, integer in [1, 64] (1: on two shared cores more threads spin and inflate the tail). */
   readonly intraOpThreads: number;
   /**
    * Rounds the repetitions are interleaved in, integer ≥ 1 (capped at reps): each round runs

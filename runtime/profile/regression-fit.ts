@@ -1,5 +1,5 @@
 /**
- * Fits Edgent's per-layer-type linear latency models (DESIGN §4) to our own measurements and
+ * Fits Edgent's per-layer-type linear latency models (docs/architecture.md §4) to our own measurements and
  * evaluates them on held-out repetitions. Pure.
  *
  * One model per layer type is fitted on the per-repetition samples of *all* layers of that
