@@ -91,16 +91,38 @@ export function actionAccuracyKey(a: { exit: number; partition: number; encoding
 }
 
 /**
+ * McNemar's test (with continuity correction) on paired per-sample correctness: do `a` and `b`
+ * differ in accuracy beyond chance at the 5% level? Only the discordant samples count.
+ */
+export function significantlyDifferent(a: Uint8Array, b: Uint8Array): boolean {
+  let onlyA = 0, onlyB = 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] === 1 && b[i] !== 1) onlyA++;
+    else if (b[i] === 1 && a[i] !== 1) onlyB++;
+  }
+  const d = onlyA + onlyB;
+  return d > 0 && (Math.abs(onlyA - onlyB) - 1) ** 2 / d > 3.841; // χ²(1 df) at 0.05
+}
+
+/**
  * An action's true accuracy and per-sample correctness: its measured entry when the action is
- * lossy and measured, else its exit's (f32 end to end). `correct` is null for an untrained model.
+ * lossy and measured, else its exit's (f32 end to end). `correct` is the action's own samples
+ * (what the replay env scores); `accuracy` is the entry's only when it differs from the exit's
+ * significantly (McNemar, 5%), else the exit's: planners maximise accuracy lexicographically,
+ * and a 0.01-point measurement wobble must not send them to a slower partition. `correct` is
+ * null for an untrained model.
  */
 export function actionAccuracyOf(
   manifest: ModelManifest,
   file: ActionAccuracyFile | null,
   action: { exit: number; partition: number; encoding: string; quality?: number },
 ): { accuracy: number | null; correct: Uint8Array | null } {
-  const entry = file?.entries.find((e) => e.exit === action.exit && e.partition === action.partition && e.encoding === action.encoding && e.quality === action.quality);
-  if (entry) return { accuracy: entry.accuracy, correct: decodeCorrectness(entry.correct, file!.evalSamples) };
   const ex = manifest.exits[action.exit - 1]!;
-  return { accuracy: ex.accuracy, correct: ex.correct ? decodeCorrectness(ex.correct, ex.evalSamples) : null };
+  const exitBits = ex.correct ? decodeCorrectness(ex.correct, ex.evalSamples) : null;
+  const entry = file?.entries.find((e) => e.exit === action.exit && e.partition === action.partition && e.encoding === action.encoding && e.quality === action.quality);
+  if (!entry) return { accuracy: ex.accuracy, correct: exitBits };
+  const bits = decodeCorrectness(entry.correct, file!.evalSamples);
+  const differs = exitBits === null || exitBits.length !== bits.length || significantlyDifferent(bits, exitBits);
+  return { accuracy: differs ? entry.accuracy : ex.accuracy, correct: bits };
 }

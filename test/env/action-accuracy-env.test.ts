@@ -4,7 +4,7 @@ import { ReplayEnv } from '../../env/replay-env.ts';
 import { constantTrace } from '../../runtime/link/trace.ts';
 import { loadModelPackage, type ModelPackage } from '../../runtime/model/model-package.ts';
 import { encodeCorrectness } from '../../runtime/model/manifest-build.ts';
-import { ACTION_ACCURACY_SCHEMA_VERSION, type ActionAccuracyFile } from '../../runtime/model/action-accuracy.ts';
+import { ACTION_ACCURACY_SCHEMA_VERSION, significantlyDifferent, type ActionAccuracyFile } from '../../runtime/model/action-accuracy.ts';
 import { actionScores } from '../../policies/model-planner.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
@@ -54,5 +54,18 @@ describe('the true accuracy of each action in the replay env and the planners', 
     const ctx = { deadlineMs: 1000, bandwidthMbps: 0.5, rttMs: 20, deviceLoad: 0, edgeLoad: 0 } as Parameters<typeof edgent.decide>[1];
     const a = edgent.decide(new Float32Array(0), ctx);
     expect(a.encoding === 'int8' && a.partition > 0).toBe(false);
+  });
+});
+
+describe('significantlyDifferent (McNemar, 5%)', () => {
+  const bits = (n: number, ones: (i: number) => boolean): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (ones(i) ? 1 : 0));
+  it('calls a one-sample wobble a tie and a large discordance a difference', () => {
+    const base = bits(1000, (i) => i % 10 !== 0); // 90%
+    expect(significantlyDifferent(bits(1000, (i) => i % 10 !== 0 || i === 10), base)).toBe(false); // +1 sample
+    expect(significantlyDifferent(bits(1000, (i) => i % 10 !== 0 && i % 7 !== 0), base)).toBe(true); // −~13 points of it
+    // hand-computed: 12 vs 3 discordant → (|12−3|−1)²/15 = 4.27 > 3.84; 10 vs 4 → 25/14 = 1.79
+    const d = (only: number, other: number) => significantlyDifferent(bits(100, (i) => i < only), bits(100, (i) => i >= only && i < only + other));
+    expect(d(12, 3)).toBe(true);
+    expect(d(10, 4)).toBe(false);
   });
 });
