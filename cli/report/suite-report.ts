@@ -59,7 +59,9 @@ export function suiteJson(r: SuiteResult): object {
   };
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+/** The forest plot's axis is clipped here (points): the interesting differences are near 0, and one −88 would flatten them. */
+const FOREST_CLIP = 10;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A forest plot: one row per world, each policy's Δ with its CI as a bar, zero marked. */
@@ -67,7 +69,7 @@ function forestPlot(r: SuiteResult, policies: readonly string[]): string {
   const rowH = 12 * Math.max(1, policies.length) + 8, W = 900, left = 190, right = 20, top = 30;
   const H = top + rowH * r.scenarios.length + 30;
   const all = r.scenarios.flatMap((w) => w.policies.filter((p) => policies.includes(p.policy) && p.deltaVsEdgent).flatMap((p) => [p.deltaVsEdgent!.lo, p.deltaVsEdgent!.hi])).filter(Number.isFinite);
-  const lo = Math.min(-1, ...all), hi = Math.max(1, ...all);
+  const lo = Math.max(-FOREST_CLIP, Math.min(-1, ...all)), hi = Math.min(FOREST_CLIP, Math.max(1, ...all));
   const sx = (x: number) => left + ((Math.min(Math.max(x, lo), hi) - lo) / (hi - lo)) * (W - left - right);
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
     `<text x="${left}" y="16" font-size="13" font-weight="bold">Δ accuracy vs Edgent, points (95% CI clustered by episode)</text>`,
@@ -81,6 +83,9 @@ function forestPlot(r: SuiteResult, policies: readonly string[]): string {
       if (!d) return;
       const y = y0 + 8 + k * 12, c = COLORS[k % COLORS.length]!;
       parts.push(`<line x1="${sx(d.lo).toFixed(1)}" x2="${sx(d.hi).toFixed(1)}" y1="${y}" y2="${y}" stroke="${c}" stroke-width="2"/><circle cx="${sx(d.mean).toFixed(1)}" cy="${y}" r="3" fill="${c}"/>`);
+      // off the clipped axis: an arrow at the edge and the value
+      if (d.mean < lo) parts.push(`<text x="${sx(lo) + 6}" y="${y + 4}" fill="${c}">◀ ${signed(d.mean, 1)}</text>`);
+      if (d.mean > hi) parts.push(`<text x="${sx(hi) - 6}" y="${y + 4}" fill="${c}" text-anchor="end">${signed(d.mean, 1)} ▶</text>`);
     });
   });
   policies.forEach((name, k) => parts.push(`<rect x="${W - right - 150}" y="${top + 4 + k * 14}" width="10" height="10" fill="${COLORS[k % COLORS.length]}"/><text x="${W - right - 136}" y="${top + 13 + k * 14}">${esc(name)}</text>`));
