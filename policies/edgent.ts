@@ -25,22 +25,29 @@ export function edgentSearch(planner: Planner, preds: readonly LatencyPrediction
   return { index: argmin(preds.length, (i) => preds[i]!.totalMs), feasible: false };
 }
 
-export function createEdgentPolicy(deps: PolicyDeps): Policy {
-  const planner = createPlanner(deps);
+/**
+ * A policy that runs Edgent's search over a planner's predictions (Edgent and the calibrated
+ * planner differ only in the planner's latency model, named in explanations).
+ */
+export function searchPolicy(name: string, planner: Planner, model: string): Policy {
   const choose = (ctx: DecisionContext): { action: Action; pred: LatencyPrediction; feasible: boolean } => {
     const preds = planner.predictAll(ctx);
     const { index, feasible } = edgentSearch(planner, preds, ctx.deadlineMs);
     return { action: planner.actions[index]!, pred: preds[index]!, feasible };
   };
   return {
-    name: 'edgent',
+    name,
     decide: (_obs, ctx) => choose(ctx).action,
     explain: (_obs, ctx) => {
       const { action, pred, feasible } = choose(ctx);
       const why = feasible
-        ? `the most accurate exit that fits ${ctx.deadlineMs} ms at ${ctx.bandwidthMbps.toFixed(3)} Mbps`
-        : `nothing fits ${ctx.deadlineMs} ms at ${ctx.bandwidthMbps.toFixed(3)} Mbps: the fastest action`;
+        ? `the most accurate action that fits ${ctx.deadlineMs} ms at ${ctx.bandwidthMbps.toFixed(3)} Mbps (${model})`
+        : `nothing fits ${ctx.deadlineMs} ms at ${ctx.bandwidthMbps.toFixed(3)} Mbps (${model}): the fastest action`;
       return `${describePrediction(actionLabel(planner.manifest, action), pred)}; ${why}`;
     },
   };
+}
+
+export function createEdgentPolicy(deps: PolicyDeps): Policy {
+  return searchPolicy('edgent', createPlanner(deps), 'per-layer regressions');
 }

@@ -22,16 +22,8 @@ export interface DeltaPoints {
   readonly hi: number;
 }
 
-export interface SuitePolicyRow {
-  readonly policy: string;
-  /** Share of requests answered correctly within their deadline, fraction. */
-  readonly accuracy: number;
-  readonly hitRate: number;
-  readonly meanLatencyMs: number;
-  readonly p95LatencyMs: number;
-  readonly energyMjPerRequest: number;
-  readonly meanReward: number;
-  readonly rewardVsOracle: number | null;
+/** One policy in one world: its evaluation summary's figures plus the paired comparison to Edgent. */
+export interface SuitePolicyRow extends Pick<PolicySummary, 'policy' | 'accuracy' | 'hitRate' | 'meanLatencyMs' | 'p95LatencyMs' | 'energyMjPerRequest' | 'meanReward' | 'rewardVsOracle'> {
   /** accuracy − Edgent's, paired per request, points; null without Edgent in the run. */
   readonly deltaVsEdgent: DeltaPoints | null;
   /** (accuracy − Edgent's) / (oracle's − Edgent's); null without both or when the headroom is under MIN_HEADROOM_POINTS. */
