@@ -9,41 +9,13 @@
  */
 import { Command, Option } from '@commander-js/extra-typings';
 import { type DqnConfigInput } from '../../agent/dqn-config.ts';
+import { TRAIN_DQN_DEFAULTS, TRAIN_ENV_DEFAULTS } from '../../agent/train-defaults.ts';
 import { CoinferError } from '../../common/errors.ts';
-import type { EnvConfigInput } from '../../env/replay-config.ts';
 import { clusterMeanCi } from '../../policies/paired-ci.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { intArg, nonNegativeArg } from '../option-parsers.ts';
 import { trainRun, type TrainRunResult } from '../train-run.ts';
-
-/**
- * DQN settings for this problem (docs/dqn.md): an action barely changes what comes next (the
- * next request's deadline, loads and bandwidth do not depend on it), so a short horizon
- * (γ = 0.5, 1-step) learns faster and with less bootstrapping noise than Atari-style settings.
- */
-export const TRAIN_DQN_DEFAULTS: DqnConfigInput = {
-  hidden: [128, 128],
-  gamma: 0.5,
-  nStep: 1,
-  learningRate: 5e-4,
-  batchSize: 64,
-  replayCapacity: 100_000,
-  learningStarts: 2_000,
-  trainEvery: 2,
-  targetUpdateEvery: 500,
-  epsilonDecaySteps: 40_000,
-  epsilonEnd: 0.02,
-};
-
-/**
- * The training env: Edgent's objective with the answering exit's accuracy, rescaled between the
- * worst and the best exit, as the reward when the deadline is met — the expectation of the
- * per-image correctness (far less variance), with the few points of accuracy between exits
- * stretched to [0, 1] so the Q-network can rank them. Evaluation still scores per-image
- * correctness. A scenario's `reward.kind` replaces the signal.
- */
-export const TRAIN_ENV_DEFAULTS: EnvConfigInput = { reward: { signal: 'normalized-accuracy' }, split: 'train' };
 
 /** The seed of a run when neither --seed nor --seeds nor a resumed checkpoint gives one. */
 export const DEFAULT_TRAIN_SEED = 1;
