@@ -17,6 +17,7 @@ import { CoinferError } from '../common/errors.ts';
 import type { Rng } from '../common/rng.ts';
 import type { Tf } from '../common/tf-backend.ts';
 import type { DqnConfig } from './dqn-config.ts';
+import type { DqnLearnerOptions, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
 import { linearSchedule } from './epsilon-schedule.ts';
 import { copyWeights, createQNetwork, readWeights, writeWeights, type LayersModel, type NetworkWeights, type QNetworkSpec } from './q-network.ts';
 import type { ReplayMemory, TransitionBatch } from './replay-memory.ts';
@@ -24,33 +25,7 @@ import type { ReplayMemory, TransitionBatch } from './replay-memory.ts';
 /** Q of a masked-out action: large and negative but finite, so 0 · it stays 0 (−Infinity · 0 = NaN). */
 const MASKED_Q = -1e9;
 
-export interface DqnLearnerOptions {
-  readonly config: DqnConfig;
-  readonly observationSize: number;
-  readonly actionCount: number;
-  /** Start from these weights (e.g. a checkpoint's) instead of a seeded fresh initialisation. */
-  readonly initialWeights?: NetworkWeights;
-}
-
-export interface TrainStepResult {
-  /** Batch loss: mean over the batch of IS-weight × Huber(δ). */
-  readonly tdLoss: number;
-  /** Mean Q(s, a) of the taken actions, under the online net before the step. */
-  readonly meanQ: number;
-  /** |δ| per batch row (for priority updates). */
-  readonly tdErrors: Float32Array;
-}
-
-export interface TrainRoundResult {
-  /** Mean batch loss over the round's gradient steps. */
-  readonly tdLoss: number;
-  /** Mean Q(s, a) of the sampled actions over the round. */
-  readonly meanQ: number;
-  /** Learner gradient steps in total after this round. */
-  readonly gradientSteps: number;
-  /** Whether the target net was updated during the round. */
-  readonly targetUpdated: boolean;
-}
+export type { DqnLearnerOptions, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
 
 export class DqnLearner {
   readonly config: DqnConfig;
