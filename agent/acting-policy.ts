@@ -87,23 +87,27 @@ function compile(weights: NetworkWeights): Plan {
 
 /** out[r] (+)= x[r]·W + b for `rows` rows, optionally ReLU'd; `add` accumulates into out (Keras' Add layer). */
 function denseRows(d: Dense, x: Float32Array, rows: number, out: Float32Array, opts: { relu?: boolean; add?: boolean } = {}): Float32Array {
-  const { inputs: n, outputs: m, kernel } = d;
+  const { inputs: n, outputs: m, kernel, bias } = d;
   for (let r = 0; r < rows; r++) {
     const o = r * m;
     if (!opts.add) {
-      if (d.bias) out.set(d.bias, o);
+      if (bias) out.set(bias, o);
       else out.fill(0, o, o + m);
-    } else if (d.bias) {
-      for (let j = 0; j < m; j++) out[o + j]! += d.bias[j]!;
+    } else if (bias) {
+      for (let j = 0; j < m; j++) out[o + j]! += bias[j]!;
     }
-    for (let i = 0; i < n; i++) {
-      const xi = x[r * n + i]!;
-      if (xi === 0) continue;
-      const row = i * m;
-      for (let j = 0; j < m; j++) out[o + j]! += xi * kernel[row + j]!;
-    }
-    if (opts.relu) for (let j = o; j < o + m; j++) if (out[j]! < 0) out[j] = 0;
   }
+  // kernel row by kernel row, every batch row against it: each row of W is read once per batch
+  for (let i = 0; i < n; i++) {
+    const k = i * m;
+    for (let r = 0; r < rows; r++) {
+      const xi = x[r * n + i]!;
+      if (xi === 0) continue; // ReLU zeros are common
+      const o = r * m;
+      for (let j = 0; j < m; j++) out[o + j]! += xi * kernel[k + j]!;
+    }
+  }
+  if (opts.relu) for (let j = 0; j < rows * m; j++) if (out[j]! < 0) out[j] = 0;
   return out;
 }
 
