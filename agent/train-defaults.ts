@@ -38,6 +38,16 @@ export const TRAIN_DQN_DEFAULTS = {
   epsilonEnd: 0.02,
 } as const satisfies DqnConfigInput;
 
+/** Budget and evaluation cadence of a `coinfer train` run. */
+export const TRAIN_RUN_DEFAULTS = {
+  /** Env steps per run: 1 M takes about 6–10 minutes on a shared 2-core machine (docs/dqn.md). */
+  steps: 1_000_000,
+  /** Env steps between validation evaluations, each saved as a checkpoint. */
+  evalEvery: 100_000,
+  /** Validation episodes (200 requests each) per evaluation. */
+  evalEpisodes: 12,
+} as const;
+
 /**
  * The training env: Edgent's objective with the answering exit's accuracy, rescaled between the
  * worst and the best exit, as the reward when the deadline is met — the expectation of the
