@@ -1,5 +1,5 @@
 /**
- * The DQN family's hyper-parameters (DESIGN §7): one readonly, JSON-serialisable record stored
+ * The DQN family's hyper-parameters: one readonly, JSON-serialisable record stored
  * in every checkpoint. Defaults follow CleanRL's `dqn.py` and SB3's DQN where they agree, and
  * are scaled down for the small MLPs and short runs of coinfer. docs/dqn.md lists every field
  * and every deviation from the papers.
@@ -38,7 +38,11 @@ export interface DqnConfig {
   readonly replayCapacity: number;
   /** Environment steps collected before the first gradient step. Integer ≥ 0. */
   readonly learningStarts: number;
-  /** Environment steps between train rounds. Integer ≥ 1. */
+  /**
+   * Environment steps between train rounds, counted over all env copies (so its meaning does
+   * not change with `numEnvs`). Integer ≥ 1. Replay ratio = batchSize · gradientSteps / trainEvery
+   * sampled transitions per env step (see {@link replayRatio}).
+   */
   readonly trainEvery: number;
   /** Gradient steps per train round (SB3's `gradient_steps`). Integer ≥ 1. */
   readonly gradientSteps: number;
@@ -58,6 +62,11 @@ export interface DqnConfig {
   readonly prioritized: PrioritizedReplayConfig | null;
   /** Maximum global L2 norm of the gradient, or null for no clipping. Range > 0. */
   readonly gradClipNorm: number | null;
+  /**
+   * Env copies the offline loop acts on together (one batched forward per vector step). Integer
+   * in [1, 4096]; 1 = the classic single-env loop. Online learning ignores it.
+   */
+  readonly numEnvs: number;
   /** Seed of the network initialisation, replay sampling and exploration. Any integer. */
   readonly seed: number;
 }
@@ -84,6 +93,7 @@ export const DEFAULT_DQN_CONFIG: DqnConfig = {
   huberDelta: 1,
   prioritized: null,
   gradClipNorm: 10,
+  numEnvs: 1,
   seed: 1,
 };
 
@@ -115,6 +125,7 @@ const dqnConfigSchema = z.strictObject({
   epsilonDecaySteps: int(0),
   huberDelta: z.number().gt(0),
   gradClipNorm: z.number().gt(0).nullable(),
+  numEnvs: int(1, 4096),
   seed: z.number().int(),
   prioritized: z.strictObject({
     alpha: z.number().min(0).max(1),
@@ -139,4 +150,13 @@ export function resolveDqnConfig(partial: DqnConfigInput = {}): DqnConfig {
     prioritized: per === null || typeof per !== 'object' ? per : { ...DEFAULT_PRIORITIZED_REPLAY_CONFIG, ...per },
   };
   return parseWith(dqnConfigSchema, merged, 'DqnConfig (see docs/dqn.md; leave a field out for its default)') as DqnConfig;
+}
+
+/**
+ * Transitions sampled for learning per env step collected (SB3/CleanRL's "replay ratio" in
+ * samples): batchSize · gradientSteps / trainEvery.
+ * @example replayRatio(resolveDqnConfig({ batchSize: 64, trainEvery: 2 })) // 32
+ */
+export function replayRatio(config: Pick<DqnConfig, 'batchSize' | 'gradientSteps' | 'trainEvery'>): number {
+  return (config.batchSize * config.gradientSteps) / config.trainEvery;
 }

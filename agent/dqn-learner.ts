@@ -1,6 +1,15 @@
 /**
- * The DQN learner: online and target Q-networks, Adam, and one gradient step on a replay batch
- * with the (double) DQN target, Huber loss, action masking and global-norm gradient clipping.
+ * The DQN update on one page (CleanRL's `dqn.py` training block, with Rainbow's pieces):
+ *
+ *   trainRound: for each of `gradientSteps`:
+ *     batch   = memory.sample(B, β)                 uniform, or PER: P(i) ∝ p_i^α, w_i = (p_i/p_min)^−β
+ *     a*      = argmax_{a′ valid} Q_online(s′, a′)   double DQN (plain DQN: Q_target)
+ *     y       = R + d · Q_target(s′, a*)             R, d = γ^k (0 after termination): n-step rows
+ *     δ       = y − Q_online(s, a)                   Q = V + A − mean A: the dueling net (q-network.ts)
+ *     loss    = mean_i w_i · Huber_κ(δ_i)            gradients clipped to a global L2 norm, Adam
+ *     memory.updatePriorities(batch, |δ|)            PER only
+ *     every `targetUpdateEvery` gradient steps: target ← τ·online + (1 − τ)·target
+ *
  * Owns every tensor it creates; all maths runs inside `tf.tidy`. Does no I/O.
  */
 import type * as TfNs from '@tensorflow/tfjs';
@@ -8,29 +17,15 @@ import { CoinferError } from '../common/errors.ts';
 import type { Rng } from '../common/rng.ts';
 import type { Tf } from '../common/tf-backend.ts';
 import type { DqnConfig } from './dqn-config.ts';
-import { epsilonGreedy } from './masked-argmax.ts';
+import type { DqnLearnerOptions, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
+import { linearSchedule } from './epsilon-schedule.ts';
 import { copyWeights, createQNetwork, readWeights, writeWeights, type LayersModel, type NetworkWeights, type QNetworkSpec } from './q-network.ts';
-import type { TransitionBatch } from './replay-memory.ts';
+import type { ReplayMemory, TransitionBatch } from './replay-memory.ts';
 
 /** Q of a masked-out action: large and negative but finite, so 0 · it stays 0 (−Infinity · 0 = NaN). */
 const MASKED_Q = -1e9;
 
-export interface DqnLearnerOptions {
-  readonly config: DqnConfig;
-  readonly observationSize: number;
-  readonly actionCount: number;
-  /** Start from these weights (e.g. a checkpoint's) instead of a seeded fresh initialisation. */
-  readonly initialWeights?: NetworkWeights;
-}
-
-export interface TrainStepResult {
-  /** Batch loss: mean over the batch of IS-weight × Huber(δ). */
-  readonly tdLoss: number;
-  /** Mean Q(s, a) of the taken actions, under the online net before the step. */
-  readonly meanQ: number;
-  /** |δ| per batch row (for priority updates). */
-  readonly tdErrors: Float32Array;
-}
+export type { DqnLearnerOptions, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
 
 export class DqnLearner {
   readonly config: DqnConfig;
@@ -64,7 +59,7 @@ export class DqnLearner {
     return this.#gradientSteps;
   }
 
-  /** Q-values of one observation under the online net (length actionCount). */
+  /** Q-values of one observation under the online net (length actionCount; tests and probes: acting uses ActingPolicy). */
   qValues(observation: Float32Array): Float32Array {
     this.#check();
     if (observation.length !== this.spec.observationSize) {
@@ -78,16 +73,29 @@ export class DqnLearner {
   }
 
   /**
-   * ε-greedy action among the valid ones: with probability ε uniform over valid actions, else
-   * the masked argmax of the online Q-values.
-   * @param mask 1 = valid, length actionCount, at least one valid.
-   * @param epsilon exploration probability in [0, 1].
+   * One train round: `gradientSteps` × (sample, gradient step, priority update, target update on
+   * schedule). The caller checks that the memory holds at least a batch.
+   * @param envSteps env steps collected so far (anneals PER's β).
    */
-  act(observation: Float32Array, mask: Uint8Array, epsilon: number, rng: Rng): number {
-    if (mask.length !== this.spec.actionCount) {
-      throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected an action mask of length ${this.spec.actionCount}, actually ${mask.length}`);
+  trainRound(memory: ReplayMemory, rng: Rng, envSteps: number): TrainRoundResult {
+    const c = this.config;
+    const per = c.prioritized;
+    const beta = per ? linearSchedule({ start: per.beta0, end: 1, durationSteps: per.betaSteps }, envSteps) : 1;
+    let tdLoss = 0;
+    let meanQ = 0;
+    let targetUpdated = false;
+    for (let g = 0; g < c.gradientSteps; g++) {
+      const batch = memory.sample(c.batchSize, rng, { beta });
+      const r = this.trainStep(batch);
+      memory.updatePriorities(batch.indices, r.tdErrors);
+      tdLoss += r.tdLoss;
+      meanQ += r.meanQ;
+      if (this.#gradientSteps % c.targetUpdateEvery === 0) {
+        this.syncTarget();
+        targetUpdated = true;
+      }
     }
-    return epsilonGreedy(() => this.qValues(observation), mask, { epsilon, rng });
+    return { tdLoss: tdLoss / c.gradientSteps, meanQ: meanQ / c.gradientSteps, gradientSteps: this.#gradientSteps, targetUpdated };
   }
 
   /** One gradient step on `batch`. Does not touch the target net (see `syncTarget`). */

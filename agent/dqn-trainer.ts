@@ -1,26 +1,16 @@
 /**
- * Glue between experience and gradient steps, shared by the offline train loop and the online
- * learner: env steps → n-step accumulator → replay memory; a train round = `gradientSteps`
- * sampled batches → learner steps → priority updates → target-net updates on schedule.
+ * Glue between a stream of single env steps and the learner, for online learning (the offline
+ * loop, agent/train-loop.ts, does the same for N env copies at once): env steps → n-step
+ * accumulator → replay memory; `trainRound` runs the learner's round once enough is stored.
  */
 import type { Rng } from '../common/rng.ts';
-import type { DqnLearner } from './dqn-learner.ts';
-import { linearSchedule } from './epsilon-schedule.ts';
+import type { DqnLearner, TrainRoundResult } from './dqn-learner.ts';
 import { NStepAccumulator } from './n-step.ts';
 import type { NetworkWeights } from './q-network.ts';
 import { ReplayMemory } from './replay-memory.ts';
 import type { Transition } from './transition.ts';
 
-export interface TrainRoundResult {
-  /** Mean batch loss over the round's gradient steps. */
-  readonly tdLoss: number;
-  /** Mean Q(s, a) of the sampled actions over the round. */
-  readonly meanQ: number;
-  /** Learner gradient steps in total after this round. */
-  readonly gradientSteps: number;
-  /** Whether the target net was updated during the round. */
-  readonly targetUpdated: boolean;
-}
+export type { TrainRoundResult } from './dqn-learner.ts';
 
 export interface DqnTrainerOptions {
   /** Replay sampling stream (seeded; not shared with exploration). */
@@ -63,26 +53,9 @@ export class DqnTrainer {
     this.#transitions++;
   }
 
-  /** Runs one train round; null (and nothing changes) when not `ready`. */
+  /** Runs one train round (agent/dqn-learner.ts); null (and nothing changes) when not `ready`. */
   trainRound(): TrainRoundResult | null {
-    if (!this.ready) return null;
-    const c = this.learner.config;
-    const beta = c.prioritized ? linearSchedule({ start: c.prioritized.beta0, end: 1, durationSteps: c.prioritized.betaSteps }, this.#transitions) : 1;
-    let tdLoss = 0;
-    let meanQ = 0;
-    let targetUpdated = false;
-    for (let g = 0; g < c.gradientSteps; g++) {
-      const batch = this.memory.sample(c.batchSize, this.#rng, { beta });
-      const r = this.learner.trainStep(batch);
-      this.memory.updatePriorities(batch.indices, r.tdErrors);
-      tdLoss += r.tdLoss;
-      meanQ += r.meanQ;
-      if (this.learner.gradientSteps % c.targetUpdateEvery === 0) {
-        this.learner.syncTarget();
-        targetUpdated = true;
-      }
-    }
-    return { tdLoss: tdLoss / c.gradientSteps, meanQ: meanQ / c.gradientSteps, gradientSteps: this.learner.gradientSteps, targetUpdated };
+    return this.ready ? this.learner.trainRound(this.memory, this.#rng, this.#transitions) : null;
   }
 
   /** The learner's current online weights (fresh typed arrays). */

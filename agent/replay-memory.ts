@@ -9,8 +9,8 @@ import type { Rng } from '../common/rng.ts';
 import { SumTree } from './sum-tree.ts';
 import type { ReplayTransition } from './transition.ts';
 
-/** A sampled batch; row i of every field belongs to one transition. */
-export interface TransitionBatch {
+/** Transitions as parallel typed arrays (row i of every field is one transition). */
+export interface TransitionRows {
   /** Number of transitions. */
   readonly size: number;
   /** [size × observationSize], row-major. */
@@ -25,6 +25,10 @@ export interface TransitionBatch {
   readonly discounts: Float32Array;
   /** [size × actionCount]: 1 where the action is valid in the next observation. */
   readonly nextActionMasks: Uint8Array;
+}
+
+/** A sampled batch: rows plus what prioritised replay needs. */
+export interface TransitionBatch extends TransitionRows {
   /** [size] importance-sampling weights (all 1 for uniform replay), max 1. */
   readonly weights: Float32Array;
   /** [size] ring slots the rows came from (for `updatePriorities`). */
@@ -110,6 +114,38 @@ export class ReplayMemory {
     this.#next = (slot + 1) % this.capacity;
     this.#size = Math.min(this.#size + 1, this.capacity);
     return slot;
+  }
+
+  /**
+   * Copies the first `rows.size` rows into the ring in bulk (a vector step's transitions).
+   * Validates like `add`, row by row, before copying anything.
+   */
+  addRows(rows: TransitionRows): void {
+    const { size: n } = rows;
+    const o = this.observationSize;
+    const a = this.actionCount;
+    if (rows.observations.length < n * o || rows.nextObservations.length < n * o || rows.nextActionMasks.length < n * a) {
+      throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected rows for observationSize ${o} and actionCount ${a}, actually arrays too short for ${n} rows`);
+    }
+    for (let i = 0; i < n; i++) {
+      const action = rows.actions[i]!;
+      const d = rows.discounts[i]!;
+      if (!Number.isInteger(action) || action < 0 || action >= a || !Number.isFinite(rows.rewards[i]!) || !(d >= 0 && d <= 1)) {
+        throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected row ${i} with an action in [0, ${a - 1}], a finite reward and a discount in [0, 1], actually ${action}, ${rows.rewards[i]}, ${d}`);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const slot = this.#next;
+      this.#obs.set(rows.observations.subarray(i * o, (i + 1) * o), slot * o);
+      this.#nextObs.set(rows.nextObservations.subarray(i * o, (i + 1) * o), slot * o);
+      this.#actions[slot] = rows.actions[i]!;
+      this.#rewards[slot] = rows.rewards[i]!;
+      this.#discounts[slot] = rows.discounts[i]!;
+      this.#nextMasks.set(rows.nextActionMasks.subarray(i * a, (i + 1) * a), slot * a);
+      this.#tree?.set(slot, this.#maxPriority);
+      this.#next = (slot + 1) % this.capacity;
+    }
+    this.#size = Math.min(this.#size + n, this.capacity);
   }
 
   /**

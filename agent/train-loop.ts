@@ -1,19 +1,26 @@
 /**
- * The offline DQN training loop over any single env (CleanRL's `dqn.py` main loop): ε-greedy
- * acting, n-step replay, a train round every `trainEvery` steps once `learningStarts` steps are
- * in, target updates on schedule, periodic evaluation and namespaced metrics (docs/dqn.md).
+ * The offline DQN training loop, vectorised (CleanRL's `dqn.py` main loop over N env copies):
+ *
+ *   each vector step:  ε-greedy actions for all N lanes from one batched forward pass
+ *                      → step every lane → n-step rows per lane into replay, in bulk
+ *                      → one train round per `trainEvery` env steps (agent/dqn-learner.ts)
+ *                      → progress records and evaluations on schedule, passed to callbacks.
+ *
+ * Steps, ε, `learningStarts` and `trainEvery` count env steps over all lanes, so a config means
+ * the same for 1 or N lanes. Metric names are namespaced (docs/dqn.md).
  */
 import { CoinferError } from '../common/errors.ts';
 import { createRng } from '../common/rng.ts';
 import type { Tf } from '../common/tf-backend.ts';
 import type { Env, MaskedInfo } from '../env/env.ts';
-import { Discrete } from '../env/spaces.ts';
 import { ActingPolicy } from './acting-policy.ts';
-import type { DqnConfig } from './dqn-config.ts';
-import { DqnLearner } from './dqn-learner.ts';
-import { DqnTrainer } from './dqn-trainer.ts';
+import { replayRatio, type DqnConfig } from './dqn-config.ts';
+import { DqnLearner, type TrainRoundResult } from './dqn-learner.ts';
+import { EnvVector, type VectorEnv } from './env-vector.ts';
 import { epsilonAt } from './epsilon-schedule.ts';
 import type { NetworkWeights } from './q-network.ts';
+import { ReplayMemory } from './replay-memory.ts';
+import { VecNStep } from './vec-n-step.ts';
 
 /** Metric values keyed by namespaced names (`train/td_loss`, `charts/epsilon`, …). */
 export type Metrics = Readonly<Record<string, number>>;
@@ -25,19 +32,27 @@ export interface MetricsRecord {
   readonly metrics: Metrics;
 }
 
-export interface TrainDqnOptions {
-  readonly env: Env<Float32Array, number, MaskedInfo>;
-  readonly config: DqnConfig;
-  /** Environment steps to take in this call. Integer ≥ 1. */
-  readonly steps: number;
-  /** Steps between evaluations (default: only at the end, when `evaluate` is given). */
-  readonly evalEvery?: number;
-  /** Evaluates the learner (e.g. greedy episodes on the test split); keys should be namespaced (`eval/…`). */
-  readonly evaluate?: (learner: DqnLearner, step: number) => Promise<Metrics>;
-  /** Steps between progress records (default 1000). */
-  readonly progressEvery?: number;
+/** Hooks into the loop (SB3's callbacks): progress logging, checkpointing after evaluations, … */
+export interface TrainCallback {
   /** Receives every progress and evaluation record. */
-  readonly onProgress?: (record: MetricsRecord) => void;
+  onProgress?(record: MetricsRecord): void;
+  /** Runs (awaited) after each evaluation with its metrics, e.g. to save a checkpoint. */
+  onEvaluation?(event: { readonly learner: DqnLearner; readonly step: number; readonly metrics: Metrics }): Promise<void> | void;
+}
+
+export interface TrainDqnOptions {
+  /** N env copies (config.numEnvs must equal N), or one single env (config.numEnvs 1). */
+  readonly env: VectorEnv | Env<Float32Array, number, MaskedInfo>;
+  readonly config: DqnConfig;
+  /** Environment steps to take in this call, over all lanes (rounded up to whole vector steps). Integer ≥ 1. */
+  readonly steps: number;
+  /** Env steps between evaluations (default: only at the end, when `evaluate` is given). */
+  readonly evalEvery?: number;
+  /** Evaluates the learner (e.g. greedy episodes on validation traces); keys `eval/…`. */
+  readonly evaluate?: (learner: DqnLearner, step: number) => Promise<Metrics>;
+  /** Env steps between progress records (default 1000). */
+  readonly progressEvery?: number;
+  readonly callbacks?: readonly TrainCallback[];
   /** Continue from these weights at this global step (ε continues; the replay memory starts empty). */
   readonly resumeFrom?: { readonly weights: NetworkWeights; readonly step: number };
   /** Stops the loop at the next progress boundary; the result covers the steps taken. */
@@ -64,49 +79,54 @@ class Window {
   rounds = 0;
   lossSum = 0;
   qSum = 0;
+  readonly startMs = performance.now();
 }
 
+const isVectorEnv = (env: TrainDqnOptions['env']): env is VectorEnv => 'numEnvs' in env;
+const crossed = (every: number, before: number, after: number): boolean => Math.floor(after / every) > Math.floor(before / every);
+
 /**
- * Trains a DQN learner on `env` for `options.steps` steps and resolves with it.
- * @throws CoinferError ERR_INVALID_ARGUMENT when the env's action space is not Discrete or `steps` is not a positive integer.
- * @example const { learner, history } = await trainDqn(tf, { env, config: resolveDqnConfig(), steps: 10_000 });
+ * Trains a DQN learner for `options.steps` env steps and resolves with it.
+ * @throws CoinferError ERR_INVALID_ARGUMENT when `steps` is not a positive integer, the env's
+ *   lane count differs from `config.numEnvs`, or a single env's action space is not Discrete.
+ * @example const { learner } = await trainDqn(tf, { env: vecReplayEnv, config: resolveDqnConfig({ numEnvs: 32 }), steps: 1_000_000 });
  */
 export async function trainDqn(tf: Tf, options: TrainDqnOptions): Promise<TrainDqnResult> {
-  const { env, config, steps } = options;
-  if (!(env.actionSpace instanceof Discrete)) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected an env with a Discrete action space, actually another space');
+  const { config, steps } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected steps a positive integer, actually ${steps}`);
+  const env = isVectorEnv(options.env) ? options.env : new EnvVector([options.env]);
+  const { numEnvs: N, observationSize: O, actionCount: A } = env;
+  if (N !== config.numEnvs) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected an env with config.numEnvs = ${config.numEnvs} lanes, actually ${N}: build the env with numEnvs from the config`);
+  const callbacks = options.callbacks ?? [];
   const progressEvery = options.progressEvery ?? 1000;
   const startStep = options.resumeFrom?.step ?? 0;
   const root = createRng(config.seed + startStep); // a resumed run draws a fresh stream, not a replay of the first
   const actRng = root.fork();
   const sampleRng = root.fork();
 
-  let reset = await env.reset({ seed: config.seed + startStep });
-  let observation = reset.observation;
-  let mask = reset.info.actionMask;
-  const learner = new DqnLearner(tf, {
-    config,
-    observationSize: observation.length,
-    actionCount: env.actionSpace.n,
-    ...(options.resumeFrom ? { initialWeights: options.resumeFrom.weights } : {}),
-  });
-  const trainer = new DqnTrainer(learner, { rng: sampleRng });
-  // Acting runs on a plain-JS copy of the online net (a tf forward pass per step costs ~10-50×
-  // more on wasm for these small MLPs); the copy is refreshed after every train round.
+  await env.reset(config.seed + startStep);
+  const learner = new DqnLearner(tf, { config, observationSize: O, actionCount: A, ...(options.resumeFrom ? { initialWeights: options.resumeFrom.weights } : {}) });
+  const memory = new ReplayMemory({ capacity: config.replayCapacity, observationSize: O, actionCount: A, prioritized: config.prioritized });
+  const nStep = new VecNStep({ numEnvs: N, observationSize: O, actionCount: A, nStep: config.nStep, gamma: config.gamma });
+  // Acting runs on a plain-JS copy of the online net, refreshed after every train round (a tf
+  // forward per vector step costs more on wasm than the JS pass for these small MLPs).
   const policy = new ActingPolicy(learner.getWeights());
+  const obs = new Float32Array(N * O);
+  const actions = new Int32Array(N);
+  const nextObs = new Float32Array(N * O);
+  const nextMasks = new Uint8Array(N * A);
+  const episodeReturn = new Float64Array(N);
+  const episodeLength = new Int32Array(N);
   const history: MetricsRecord[] = [];
   let lastEval: Metrics | null = null;
   let win = new Window();
-  let episodeReturn = 0;
-  let episodeLength = 0;
-  let windowStart = performance.now();
 
   const emit = (record: MetricsRecord): void => {
     history.push(record);
-    options.onProgress?.(record);
+    for (const cb of callbacks) cb.onProgress?.(record);
   };
   const progress = (step: number): void => {
-    const seconds = (performance.now() - windowStart) / 1000;
+    const seconds = (performance.now() - win.startMs) / 1000;
     const m: Record<string, number> = { 'charts/epsilon': epsilonAt(config, step), 'charts/sps': seconds > 0 ? win.steps / seconds : 0 };
     if (win.steps > 0) m['charts/mean_reward'] = win.rewardSum / win.steps;
     if (win.episodes > 0) {
@@ -118,66 +138,73 @@ export async function trainDqn(tf: Tf, options: TrainDqnOptions): Promise<TrainD
       m['train/mean_q'] = win.qSum / win.rounds;
     }
     m['train/gradient_steps'] = learner.gradientSteps;
-    m['train/replay_size'] = trainer.memory.size;
+    m['train/replay_size'] = memory.size;
+    m['train/replay_ratio'] = replayRatio(config);
     emit({ step, metrics: m });
     win = new Window();
-    windowStart = performance.now();
+  };
+  const evaluation = async (step: number): Promise<void> => {
+    lastEval = await options.evaluate!(learner, step);
+    emit({ step, metrics: lastEval });
+    for (const cb of callbacks) await cb.onEvaluation?.({ learner, step, metrics: lastEval });
   };
 
   try {
-    let i = 0;
-    let lastProgress = 0;
-    while (i < steps && !options.signal?.aborted) {
-      const step = startStep + i;
-      const action = policy.decide(observation, mask, { epsilon: epsilonAt(config, step), rng: actRng });
-      const r = await env.step(action);
-      trainer.record({ observation, action, reward: r.reward, nextObservation: r.observation, terminated: r.terminated, truncated: r.truncated, nextActionMask: r.info.actionMask });
-      episodeReturn += r.reward;
-      episodeLength++;
-      win.rewardSum += r.reward;
-      win.steps++;
-      if (r.terminated || r.truncated) {
-        win.episodes++;
-        win.returnSum += episodeReturn;
-        win.lengthSum += episodeLength;
-        episodeReturn = 0;
-        episodeLength = 0;
-        reset = await env.reset();
-        observation = reset.observation;
-        mask = reset.info.actionMask;
-      } else {
-        observation = r.observation;
-        mask = r.info.actionMask;
-      }
-      i++;
-      if (i % config.trainEvery === 0) {
-        const round = trainer.trainRound();
-        if (round) {
-          policy.swapWeights(learner.getWeights());
-          win.rounds++;
-          win.lossSum += round.tdLoss;
-          win.qSum += round.meanQ;
+    let taken = 0; // env steps in this call
+    let roundsDue = 0;
+    while (taken < steps && !options.signal?.aborted) {
+      const step = startStep + taken;
+      // 1. act: ε-greedy for every lane from one batched forward pass
+      obs.set(env.observations);
+      policy.decideBatch(obs, env.masks, { rows: N, epsilon: epsilonAt(config, step), rng: actRng, out: actions });
+      // 2. step every lane (finished lanes auto-reset)
+      await env.step(actions);
+      // 3. store: n-step rows per lane, in bulk; a finished lane bootstraps from its final observation
+      nextObs.set(env.observations);
+      nextMasks.set(env.masks);
+      for (let i = 0; i < N; i++) {
+        episodeReturn[i]! += env.rewards[i]!;
+        episodeLength[i]!++;
+        win.rewardSum += env.rewards[i]!;
+        if (env.terminated[i] || env.truncated[i]) {
+          nextObs.set(env.finalObservations.subarray(i * O, (i + 1) * O), i * O);
+          nextMasks.set((env.finalMasks ?? env.masks).subarray(i * A, (i + 1) * A), i * A);
+          win.episodes++;
+          win.returnSum += episodeReturn[i]!;
+          win.lengthSum += episodeLength[i]!;
+          episodeReturn[i] = 0;
+          episodeLength[i] = 0;
         }
       }
-      if (i % progressEvery === 0) {
-        progress(startStep + i);
-        lastProgress = i;
-        // Let timers and signal handlers run: a fast env's awaits are only microtasks.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+      memory.addRows(nStep.push({ observations: obs, actions, rewards: env.rewards, nextObservations: nextObs, nextActionMasks: nextMasks, terminated: env.terminated, truncated: env.truncated }));
+      const before = taken;
+      taken += N;
+      win.steps += N;
+      // 4. learn: one round per `trainEvery` env steps, once learningStarts steps and a batch are in
+      const due = Math.floor(taken / config.trainEvery) - roundsDue;
+      roundsDue += due;
+      if (due > 0 && taken >= config.learningStarts && memory.size >= config.batchSize) {
+        for (let k = 0; k < due; k++) addRound(win, learner.trainRound(memory, sampleRng, taken));
+        policy.swapWeights(learner.getWeights());
       }
-      if (options.evaluate && options.evalEvery !== undefined && i % options.evalEvery === 0 && i < steps) {
-        lastEval = await options.evaluate(learner, startStep + i);
-        emit({ step: startStep + i, metrics: lastEval });
+      // 5. report and evaluate on schedule
+      if (crossed(progressEvery, before, taken) || taken >= steps) {
+        progress(startStep + taken);
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let timers and signal handlers run
       }
+      if (options.evaluate && options.evalEvery !== undefined && crossed(options.evalEvery, before, taken) && taken < steps) await evaluation(startStep + taken);
     }
-    if (lastProgress !== i) progress(startStep + i);
-    if (options.evaluate) {
-      lastEval = await options.evaluate(learner, startStep + i);
-      emit({ step: startStep + i, metrics: lastEval });
-    }
-    return { learner, step: startStep + i, history, lastEval };
+    if (win.steps > 0) progress(startStep + taken); // aborted between boundaries
+    if (options.evaluate) await evaluation(startStep + taken);
+    return { learner, step: startStep + taken, history, lastEval };
   } catch (e) {
     learner.dispose();
     throw e;
   }
+}
+
+function addRound(win: Window, r: TrainRoundResult): void {
+  win.rounds++;
+  win.lossSum += r.tdLoss;
+  win.qSum += r.meanQ;
 }

@@ -4,26 +4,21 @@
  * checkpoint recording the objective, the scenario, the evaluated split and the traces the
  * evaluation replayed.
  */
-import { resolveDqnConfig, type DqnConfig, type DqnConfigInput } from '../agent/dqn-config.ts';
-import { ActingPolicy } from '../agent/acting-policy.ts';
+import { replayRatio, resolveDqnConfig, type DqnConfig, type DqnConfigInput } from '../agent/dqn-config.ts';
 import type { NetworkWeights } from '../agent/q-network.ts';
 import { trainDqn, type Metrics } from '../agent/train-loop.ts';
-import { saveCheckpoint } from '../checkpoints/checkpoint-io.ts';
 import { loadTf } from '../common/tf-backend.ts';
 import { ActionCodec } from '../env/action-codec.ts';
-import type { Env } from '../env/env.ts';
 import { LiveEnv } from '../env/live-env.ts';
 import { OBSERVATION_SIZE } from '../env/observation.ts';
 import { resolveEnvConfig, type EnvConfigInput } from '../env/replay-config.ts';
-import { ReplayEnv } from '../env/replay-env.ts';
 import { objectiveOf, scenarioEnvInput } from '../env/scenario-file.ts';
-import type { CoinferInfo } from '../env/step-info.ts';
-import { createDqnPolicy } from '../policies/dqn-policy.ts';
-import { evaluatePolicies } from '../policies/evaluate-policies.ts';
+import { VecReplayEnv } from '../env/vec-replay-env.ts';
 import { loadModelPackage } from '../runtime/model/model-package.ts';
 import { DQN_PREFIX, loadPolicy } from './load-policy.ts';
 import { createProgress } from './progress.ts';
 import { loadScenario, scenarioComputeTimes, scenarioTraces } from './scenario-setup.ts';
+import { checkpointOnEvaluation, validationEvaluator, type SavedEvaluation } from './train-callbacks.ts';
 
 /** Seed of the evaluation streams: fixed, so every checkpoint of a run is scored on the same requests. */
 export const EVAL_SEED = 10_000;
@@ -85,56 +80,53 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     config = runDqnConfig(meta.dqnConfig, o.dqnOverrides, o.seed);
   }
   // The live env serves every step with real split inference (its own edge on 127.0.0.1, the
-  // trace replayed in real time): slow per step, meant for fine-tuning a replay-trained
-  // checkpoint (`--resume`) or short runs; evaluation always uses the replay validation traces.
-  const env: Env<Float32Array, number, CoinferInfo> = o.env === 'live'
+  // trace replayed in real time): slow per step, one lane, meant for fine-tuning a
+  // replay-trained checkpoint (`--resume`) or short runs; evaluation always uses the replay
+  // validation traces. The replay env runs config.numEnvs lanes.
+  if (o.env === 'live') config = { ...config, numEnvs: 1 };
+  const env = o.env === 'live'
     ? await LiveEnv.create({ pkg, traces: train, config: envInput })
-    : new ReplayEnv({ manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: train, config: envInput });
-  say(`training DQN (seed ${config.seed}) on the ${o.env} env in world ${world.name}: ${train.length} train traces, ${validation.length} validation traces, ${codec.size} actions, backend ${backend}, ${times.computeTimes.source}`);
+    : new VecReplayEnv({ manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: train, numEnvs: config.numEnvs, config: envInput });
+  say(`training DQN (seed ${config.seed}) on the ${o.env} env (${config.numEnvs} lanes, replay ratio ${replayRatio(config)} samples per env step) in world ${world.name}: ${train.length} train traces, ${validation.length} validation traces, ${codec.size} actions, backend ${backend}, ${times.computeTimes.source}`);
   const startStep = resumeFrom?.step ?? 0;
   const bar = createProgress({ total: o.steps, format: 'train |{bar}| {value}/{total} steps | eps {eps} | reward {reward} | eval {evalReward} | {sps} steps/s | eta {eta_formatted}', quiet: o.json });
   let lastEvalReward = '-';
-  const saved: { id: string; step: number; metrics: Metrics }[] = [];
-  const objective = objectiveOf(envConfig.reward);
-  const traceSplit = { train: train.map((t) => t.name), validation: validation.map((t) => t.name), test: [] };
-  const evaluate = async (learner: { getWeights(): NetworkWeights; onlineNet: import('@tensorflow/tfjs').LayersModel }, step: number): Promise<Metrics> => {
-    const policy = createDqnPolicy({ name: 'dqn', acting: new ActingPolicy(learner.getWeights()), codec });
-    const seen = new Set<string>();
-    const [s] = await evaluatePolicies([policy], {
-      manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: validation, config: evalInput, episodes: o.evalEpisodes, seed: EVAL_SEED,
-      onOutcome: (_p, outcome) => { seen.add(outcome.traceName); },
-    });
-    const metrics: Metrics = {
-      'eval/mean_reward': s!.meanReward, 'eval/accuracy': s!.accuracy, 'eval/hit_rate': s!.hitRate,
-      'eval/mean_latency_ms': s!.meanLatencyMs, 'eval/p95_latency_ms': s!.p95LatencyMs, 'eval/energy_mj': s!.energyMjPerRequest,
-    };
-    const ck = await saveCheckpoint(tf, {
-      root: o.out, model: learner.onlineNet, step, dqnConfig: config, parentId: saved.at(-1)?.id ?? parentId,
-      envConfig: JSON.parse(JSON.stringify(envConfig)), evalMetrics: metrics, actionLabels: codec.labels,
-      traceSplit, objective, scenario: world.name, evalSplit: 'validation', evalTraces: [...seen].sort(),
-    });
-    saved.push({ id: ck.id, step, metrics });
-    lastEvalReward = s!.meanReward.toFixed(4);
-    o.log({ event: 'eval', step, seed: config.seed, checkpoint: ck.id, ...metrics });
-    say(`\n[step ${step}] eval on ${o.evalEpisodes} validation episodes: reward ${s!.meanReward.toFixed(4)}, accuracy ${s!.accuracy.toFixed(4)}, hit rate ${s!.hitRate.toFixed(4)} → checkpoint ${ck.id}`);
-    return metrics;
-  };
-  const result = await trainDqn(tf, {
-    env, config, steps: o.steps, evalEvery: o.evalEvery, progressEvery: o.env === 'live' ? 10 : 1000,
-    ...(resumeFrom ? { resumeFrom } : {}),
-    evaluate,
-    onProgress: (r) => {
-      const m = r.metrics;
-      if (m['charts/epsilon'] !== undefined) {
-        bar.update(r.step - startStep, { eps: m['charts/epsilon'].toFixed(3), reward: (m['charts/mean_reward'] ?? 0).toFixed(3), evalReward: lastEvalReward, sps: Math.round(m['charts/sps'] ?? 0) });
-        o.log({ event: 'progress', step: r.step, ...m });
-      }
+  const saved: SavedEvaluation[] = [];
+  const evaluator = validationEvaluator({ manifest: pkg.manifest, actionAccuracy: pkg.actionAccuracy, computeTimes: times.computeTimes, traces: validation, config: evalInput, codec, episodes: o.evalEpisodes, seed: EVAL_SEED });
+  const checkpoints = checkpointOnEvaluation(tf, {
+    root: o.out, dqnConfig: config, parentId, envConfig: JSON.parse(JSON.stringify(envConfig)), actionLabels: codec.labels,
+    traceSplit: { train: train.map((t) => t.name), validation: validation.map((t) => t.name), test: [] },
+    objective: objectiveOf(envConfig.reward), scenario: world.name, evalSplit: 'validation',
+  }, {
+    evalTraces: evaluator.lastTraces,
+    onSaved: (ck) => {
+      saved.push(ck);
+      lastEvalReward = ck.metrics['eval/mean_reward']!.toFixed(4);
+      o.log({ event: 'eval', step: ck.step, seed: config.seed, checkpoint: ck.id, ...ck.metrics });
+      say(`\n[step ${ck.step}] eval on ${o.evalEpisodes} validation episodes: reward ${lastEvalReward}, accuracy ${ck.metrics['eval/accuracy']!.toFixed(4)}, hit rate ${ck.metrics['eval/hit_rate']!.toFixed(4)} → checkpoint ${ck.id}`);
     },
   });
+  const progressLog = {
+    onProgress: (r: { step: number; metrics: Metrics }) => {
+      const m = r.metrics;
+      if (m['charts/epsilon'] === undefined) return; // an evaluation record: reported by the checkpoint callback
+      bar.update(r.step - startStep, { eps: m['charts/epsilon'].toFixed(3), reward: (m['charts/mean_reward'] ?? 0).toFixed(3), evalReward: lastEvalReward, sps: Math.round(m['charts/sps'] ?? 0) });
+      o.log({ event: 'progress', step: r.step, ...m });
+    },
+  };
+  let result;
+  try {
+    result = await trainDqn(tf, {
+      env, config, steps: o.steps, evalEvery: o.evalEvery, progressEvery: o.env === 'live' ? 10 : 10_000,
+      ...(resumeFrom ? { resumeFrom } : {}),
+      evaluate: evaluator.evaluate,
+      callbacks: [progressLog, checkpoints],
+    });
+  } finally {
+    if (env instanceof LiveEnv) await env.close();
+  }
   bar.stop();
-  if (saved.at(-1)?.step !== result.step) await evaluate(result.learner, result.step);
   result.learner.dispose();
-  await env.close();
   const last = saved.at(-1)!;
   o.log({ event: 'done', step: result.step, seed: config.seed, checkpoint: last.id, ...last.metrics });
   if (!o.json) process.stdout.write(`done: ${result.step} steps (seed ${config.seed}); last checkpoint ${last.id} (validation reward ${last.metrics['eval/mean_reward']!.toFixed(4)}) in ${o.out}\n`);

@@ -9,41 +9,13 @@
  */
 import { Command, Option } from '@commander-js/extra-typings';
 import { type DqnConfigInput } from '../../agent/dqn-config.ts';
+import { TRAIN_DQN_DEFAULTS, TRAIN_ENV_DEFAULTS, TRAIN_RUN_DEFAULTS } from '../../agent/train-defaults.ts';
 import { CoinferError } from '../../common/errors.ts';
-import type { EnvConfigInput } from '../../env/replay-config.ts';
 import { clusterMeanCi } from '../../policies/paired-ci.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { intArg, nonNegativeArg } from '../option-parsers.ts';
 import { trainRun, type TrainRunResult } from '../train-run.ts';
-
-/**
- * DQN settings for this problem (docs/dqn.md): an action barely changes what comes next (the
- * next request's deadline, loads and bandwidth do not depend on it), so a short horizon
- * (γ = 0.5, 1-step) learns faster and with less bootstrapping noise than Atari-style settings.
- */
-export const TRAIN_DQN_DEFAULTS: DqnConfigInput = {
-  hidden: [128, 128],
-  gamma: 0.5,
-  nStep: 1,
-  learningRate: 5e-4,
-  batchSize: 64,
-  replayCapacity: 100_000,
-  learningStarts: 2_000,
-  trainEvery: 2,
-  targetUpdateEvery: 500,
-  epsilonDecaySteps: 40_000,
-  epsilonEnd: 0.02,
-};
-
-/**
- * The training env: Edgent's objective with the answering exit's accuracy, rescaled between the
- * worst and the best exit, as the reward when the deadline is met — the expectation of the
- * per-image correctness (far less variance), with the few points of accuracy between exits
- * stretched to [0, 1] so the Q-network can rank them. Evaluation still scores per-image
- * correctness. A scenario's `reward.kind` replaces the signal.
- */
-export const TRAIN_ENV_DEFAULTS: EnvConfigInput = { reward: { signal: 'normalized-accuracy' }, split: 'train' };
 
 /** The seed of a run when neither --seed nor --seeds nor a resumed checkpoint gives one. */
 export const DEFAULT_TRAIN_SEED = 1;
@@ -65,14 +37,14 @@ export function registerTrain(program: Command): void {
     .description('Train the DQN agent against the replay env (or the live env) in a scenario\'s world, scoring checkpoints on validation traces')
     .addOption(new Option('--env <kind>', 'environment to train against').choices(['replay', 'live'] as const).default('replay' as const))
     .option('--scenario <name|file>', 'the world to train in: a name from `coinfer scenarios list` or a scenario JSON file (ranges are drawn per episode)', 'base')
-    .option('--steps <n>', 'environment steps to take', intArg('--steps', 1), 150_000)
+    .option('--steps <n>', 'environment steps to take (over all lanes, rounded up to whole vector steps)', intArg('--steps', 1), TRAIN_RUN_DEFAULTS.steps)
     .option('--seed <n>', `seed of the env, the network and exploration (default ${DEFAULT_TRAIN_SEED}; with --resume, the checkpoint's unless given)`, intArg('--seed'))
     .option('--seeds <list>', 'train one run per seed (e.g. 1,2,3) and report mean ± 95% CI of their final validation metrics', parseSeeds)
     .option('--out <dir>', 'checkpoint registry root', DEFAULT_CHECKPOINT_ROOT)
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
     .option('--resume <ref>', 'continue from a checkpoint (id, latest, best or a path)')
-    .option('--eval-every <n>', 'steps between evaluations (each saves a checkpoint)', intArg('--eval-every', 1), 25_000)
-    .option('--eval-episodes <n>', 'validation-trace episodes per evaluation', intArg('--eval-episodes', 1), 12)
+    .option('--eval-every <n>', 'steps between evaluations (each saves a checkpoint)', intArg('--eval-every', 1), TRAIN_RUN_DEFAULTS.evalEvery)
+    .option('--eval-episodes <n>', 'validation-trace episodes per evaluation', intArg('--eval-episodes', 1), TRAIN_RUN_DEFAULTS.evalEpisodes)
     .option('--dqn <json>', 'DQN config overrides as JSON (see docs/dqn.md)', '{}')
     .option('--energy-lambda <perJ>', "energy-aware reward: subtract this much per joule of device energy (default the scenario's, 0 = Edgent's objective)", nonNegativeArg('--energy-lambda'))
     .option('--json', 'print progress and the result as JSON lines')

@@ -4,7 +4,7 @@ import { resolveDqnConfig, type DqnConfigInput } from '../../agent/dqn-config.ts
 import { DqnLearner } from '../../agent/dqn-learner.ts';
 import { maskedArgmax } from '../../agent/masked-argmax.ts';
 import { readWeights, type NetworkWeights } from '../../agent/q-network.ts';
-import type { TransitionBatch } from '../../agent/replay-memory.ts';
+import { ReplayMemory, type TransitionBatch } from '../../agent/replay-memory.ts';
 import { CoinferError } from '../../common/errors.ts';
 import { createRng, type Rng } from '../../common/rng.ts';
 import { loadTf, type Tf } from '../../common/tf-backend.ts';
@@ -48,9 +48,10 @@ describe('DqnLearner', () => {
       const before = tf.memory().numTensors;
       learner.trainStep(batch);
       expect(tf.memory().numTensors).toBe(before);
-      const rng = createRng(2);
+      const memory = new ReplayMemory({ capacity: 16, observationSize: O, actionCount: A, prioritized: { alpha: 0.6, eps: 1e-6 } });
+      memory.addRows(randomBatch(createRng(2), 8));
+      learner.trainRound(memory, createRng(3), 8); // sampling, a step, priority updates
       learner.qValues(new Float32Array(O));
-      learner.act(new Float32Array(O), new Uint8Array([0, 1, 1, 0]), 0, rng);
       learner.syncTarget();
       learner.setWeights(learner.getWeights());
       expect(tf.memory().numTensors).toBe(before);
@@ -128,24 +129,16 @@ describe('DqnLearner', () => {
     });
   });
 
-  describe('#act', () => {
-    it('never picks an invalid action, greedy or random', () => {
-      const learner = learnerWith();
-      const rng = createRng(9);
-      for (let i = 0; i < 200; i++) {
-        const mask = new Uint8Array(A).map(() => (rng.next() < 0.4 ? 1 : 0));
-        mask[rng.int(A)] = 1;
-        const obs = new Float32Array(O).map(() => rng.normal() * 3);
-        for (const eps of [0, 1]) expect(mask[learner.act(obs, mask, eps, rng)]).toBe(1);
-      }
-      learner.dispose();
-    });
-
-    it('acts greedily at ε = 0', () => {
-      const learner = learnerWith();
-      const obs = new Float32Array([0.3, -1, 2]);
-      const mask = new Uint8Array([1, 1, 0, 1]);
-      expect(learner.act(obs, mask, 0, createRng(1))).toBe(maskedArgmax(learner.qValues(obs), mask));
+  describe('#trainRound', () => {
+    it('takes gradientSteps steps on sampled batches, updates priorities and syncs the target on schedule', () => {
+      const learner = learnerWith({ gradientSteps: 3, targetUpdateEvery: 2, prioritized: { alpha: 1 } });
+      const memory = new ReplayMemory({ capacity: 32, observationSize: O, actionCount: A, prioritized: { alpha: 1, eps: 1e-6 } });
+      memory.addRows(randomBatch(createRng(5), 12));
+      const r = learner.trainRound(memory, createRng(6), 12);
+      expect(r).toMatchObject({ gradientSteps: 3, targetUpdated: true });
+      expect(Number.isFinite(r.tdLoss) && Number.isFinite(r.meanQ)).toBe(true);
+      expect(changed(readWeights(learner.targetNet), learner.getWeights())).toBe(true); // synced after step 2, step 3 moved on
+      expect(Array.from(memory.sample(64, createRng(7), { beta: 1 }).weights).some((w) => w < 1)).toBe(true);
       learner.dispose();
     });
   });

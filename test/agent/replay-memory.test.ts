@@ -121,3 +121,37 @@ describe('ReplayMemory', () => {
     });
   });
 });
+
+describe('ReplayMemory#addRows', () => {
+  const rowsOf = (ks: number[]) => {
+    const ts = ks.map(transition);
+    return {
+      size: ts.length,
+      observations: Float32Array.from(ts.flatMap((t) => Array.from(t.observation))),
+      actions: Int32Array.from(ts.map((t) => t.action)),
+      rewards: Float32Array.from(ts.map((t) => t.reward)),
+      nextObservations: Float32Array.from(ts.flatMap((t) => Array.from(t.nextObservation))),
+      discounts: Float32Array.from(ts.map((t) => t.discount)),
+      nextActionMasks: Uint8Array.from(ts.flatMap((t) => Array.from(t.nextActionMask))),
+    };
+  };
+
+  it('stores rows in bulk as add() stores them one by one, wrapping the ring', () => {
+    const bulk = new ReplayMemory({ capacity: 5, observationSize: O, actionCount: A });
+    const single = new ReplayMemory({ capacity: 5, observationSize: O, actionCount: A });
+    bulk.addRows(rowsOf([0, 1, 2]));
+    bulk.addRows(rowsOf([3, 4, 5, 6]));
+    for (let k = 0; k < 7; k++) single.add(transition(k));
+    expect(bulk.size).toBe(5);
+    expect(bulk.sample(40, createRng(3))).toEqual(single.sample(40, createRng(3)));
+    expect(rowKeys(bulk, 200).every((k) => k >= 2)).toBe(true); // 0 and 1 overwritten
+  });
+
+  it('rejects an invalid row before writing any', () => {
+    const memory = new ReplayMemory({ capacity: 5, observationSize: O, actionCount: A });
+    const rows = rowsOf([0, 1]);
+    rows.actions[1] = A;
+    expect(() => memory.addRows(rows)).toThrow(CoinferError);
+    expect(memory.size).toBe(0);
+  });
+});

@@ -83,7 +83,7 @@ describe('trainDqn', () => {
       config: config(),
       steps: 250,
       progressEvery: 100,
-      onProgress: (r) => records.push({ step: r.step, keys: Object.keys(r.metrics) }),
+      callbacks: [{ onProgress: (r) => records.push({ step: r.step, keys: Object.keys(r.metrics) }) }],
     });
     expect(records.map((r) => r.step)).toEqual([100, 200, 250]);
     for (const key of ['charts/epsilon', 'charts/sps', 'charts/mean_reward', 'charts/episodic_return', 'charts/episodic_length', 'train/gradient_steps', 'train/replay_size']) {
@@ -126,7 +126,7 @@ describe('trainDqn', () => {
       steps: 10_000,
       progressEvery: 50,
       signal: controller.signal,
-      onProgress: () => controller.abort(),
+      callbacks: [{ onProgress: () => controller.abort() }],
     });
     expect(result.step).toBe(50);
     result.learner.dispose();

@@ -22,18 +22,19 @@ afterAll(async () => rm(root, { recursive: true, force: true }));
 
 describe('coinfer train → eval → demo (smoke, tiny budgets)', () => {
   it('trains, checkpoints with eval metrics, and resumes with lineage', async () => {
-    const { stdout } = await coinfer(['train', '--model', join(root, 'pkg'), '--steps', '1200', '--eval-every', '1000', '--eval-episodes', '1', '--out', join(root, 'ck'), '--json', '--dqn', '{"hidden":[16],"learningStarts":200}']);
+    // 32 lanes by default: budgets in whole vector steps of 32 env steps
+    const { stdout } = await coinfer(['train', '--model', join(root, 'pkg'), '--steps', '1280', '--eval-every', '1000', '--eval-episodes', '1', '--out', join(root, 'ck'), '--json', '--dqn', '{"hidden":[16],"learningStarts":200}']);
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const done = lines.at(-1)!;
     expect(done['event']).toBe('done');
-    expect(done['step']).toBe(1200);
+    expect(done['step']).toBe(1280);
     expect(typeof done['eval/mean_reward']).toBe('number');
     const entries = await new CheckpointRegistry(join(root, 'ck')).list();
     expect(entries.length).toBeGreaterThanOrEqual(1);
 
-    const resumed = await coinfer(['train', '--model', join(root, 'pkg'), '--steps', '1000', '--eval-every', '1000', '--eval-episodes', '1', '--out', join(root, 'ck'), '--resume', 'latest', '--json']);
+    const resumed = await coinfer(['train', '--model', join(root, 'pkg'), '--steps', '1024', '--eval-every', '1024', '--eval-episodes', '1', '--out', join(root, 'ck'), '--resume', 'latest', '--json']);
     const last = JSON.parse(resumed.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(last['step']).toBe(2200);
+    expect(last['step']).toBe(2304);
     const after = await new CheckpointRegistry(join(root, 'ck')).list();
     expect(after.at(-1)!.parentId).toBe(entries.at(-1)!.id);
   });
