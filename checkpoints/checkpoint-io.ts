@@ -7,6 +7,7 @@
  * root (reconcile-registry.ts): stale temp folders of killed writers are removed and finished
  * but unregistered checkpoints registered.
  */
+import { OBSERVATION_VERSION } from '../env/observation.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -101,6 +102,7 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     evalSplit: options.evalSplit ?? null,
     evalTraces: [...(options.evalTraces ?? [])],
     observationSize,
+    observationVersion: OBSERVATION_VERSION,
     actionCount,
     actionLabels: [...labels],
   };

@@ -64,6 +64,11 @@ export interface CheckpointMeta {
   /** Names of the traces the evaluation episodes actually replayed. */
   readonly evalTraces?: readonly string[];
   readonly observationSize: number;
+  /**
+   * The env's OBSERVATION_VERSION the network was trained on (same size, other meaning per
+   * version); absent in checkpoints written before it was recorded, which observed version 1.
+   */
+  readonly observationVersion?: number;
   readonly actionCount: number;
   /** A human label per action index (length actionCount). */
   readonly actionLabels: readonly string[];
@@ -89,6 +94,7 @@ const checkpointMetaSchema = z.looseObject({
   evalSplit: z.enum(['validation', 'test']).nullable().optional(),
   evalTraces: names.optional(),
   observationSize: count,
+  observationVersion: z.int().min(1).optional(),
   actionCount: count,
   actionLabels: names,
 }).refine((m) => m.actionLabels.length === m.actionCount, { message: 'expected one action label per action', path: ['actionLabels'] });

@@ -65,28 +65,44 @@ export interface LoadedPolicy {
   readonly dqn: LoadedDqn | null;
 }
 
-/**
- * Loads the policy a spec names.
- * @param spec a baseline name or `dqn:<ref>`
- * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN (unknown baseline or empty ref),
- *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
- */
 /** One line: which checkpoint a spec resolved to, and in which registry. */
 export function describeResolution(spec: string, c: ResolvedCheckpoint): string {
   const where = c.root === null ? `at ${c.dir}` : `in ${c.root === SHIPPED_POLICY_ROOT ? 'the shipped registry' : 'registry'} ${relative(process.cwd(), c.root) || '.'}`;
   return `${spec}: checkpoint ${c.id} (step ${c.meta.step}) ${where}`;
 }
 
+/**
+ * The checkpoint a policy spec names (null for a baseline), without loading its network: what a
+ * command reads first to set its env up with the checkpoint's own objective.
+ * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN for an empty ref, ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT
+ */
+export async function resolvePolicyCheckpoint(spec: string, checkpointsRoot: string): Promise<ResolvedCheckpoint | null> {
+  if (spec === SHIPPED_POLICY_SPEC) return resolveCheckpointIn([SHIPPED_POLICY_ROOT], 'best');
+  if (!spec.startsWith(DQN_PREFIX)) return null;
+  return resolveCheckpointIn([checkpointsRoot, SHIPPED_POLICY_ROOT], dqnRef(spec));
+}
+
+function dqnRef(spec: string): string {
+  const ref = spec.slice(DQN_PREFIX.length);
+  if (ref === '') {
+    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected 'dqn:<checkpoint>' (an id, 'latest', 'best', 'best:<metric>' or a path), actually '${spec}'`);
+  }
+  return ref;
+}
+
+/**
+ * Loads the policy a spec names.
+ * @param spec a baseline name or `dqn:<ref>`
+ * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN (unknown baseline or empty ref),
+ *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
+ */
 export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<LoadedPolicy> {
   if (spec === SHIPPED_POLICY_SPEC) {
     const loaded = await loadPolicy(`${DQN_PREFIX}best`, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
     return { ...loaded, policy: { ...loaded.policy, name: SHIPPED_POLICY_SPEC } };
   }
   if (!spec.startsWith(DQN_PREFIX)) return { policy: createPolicy(spec, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions }), dqn: null };
-  const ref = spec.slice(DQN_PREFIX.length);
-  if (ref === '') {
-    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected 'dqn:<checkpoint>' (an id, 'latest', 'best', 'best:<metric>' or a path), actually '${spec}'`);
-  }
+  const ref = dqnRef(spec);
   const expect = { observationSize: deps.observationSize, actionCount: deps.codec.size, actionLabels: deps.codec.labels };
   const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], ref, { expect });
   (deps.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(describeResolution(spec, checkpoint));

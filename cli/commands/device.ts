@@ -11,6 +11,8 @@
  * request that completes a period is answered. --save-every N saves a checkpoint every N
  * requests (parent = the loaded checkpoint). Composition only.
  */
+import { objectiveOf } from '../../env/scenario-file.ts';
+import { assertLearnableOnline, checkpointObjective } from '../checkpoint-objective.ts';
 import { Command, Option } from '@commander-js/extra-typings';
 import { map } from 'rxjs';
 import { resolveDqnConfig } from '../../agent/dqn-config.ts';
@@ -30,7 +32,7 @@ import { DEVICE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts
 import { MAX_TRACE_S, loadTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
-import { DQN_PREFIX, loadPolicy } from '../load-policy.ts';
+import { DQN_PREFIX, loadPolicy, resolvePolicyCheckpoint } from '../load-policy.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { countArg, intArg, rangeArg, resolveToken, tokenArg } from '../option-parsers.ts';
 import { requireEdge } from '../edge-check.ts';
@@ -96,9 +98,14 @@ export function registerDevice(program: Command): void {
       if (opts.saveEvery !== undefined) await checkOutputPath({ option: '--checkpoints', path: opts.checkpoints, kind: 'dir' });
       const pkg = await loadModelPackage(opts.model);
       const trace = await loadTrace(opts.trace);
+      // A dqn serves (and learns) under its checkpoint's own objective: its reward kind, λ and
+      // normalisation; learning also needs the observation version its network reads.
+      const checkpoint = await resolvePolicyCheckpoint(opts.policy, opts.checkpoints);
+      const objective = checkpoint === null ? null : opts.learn ? assertLearnableOnline(checkpoint.meta) : checkpointObjective(checkpoint.meta);
+      if (objective) process.stderr.write(`objective of checkpoint ${checkpoint!.id}: reward ${objective.reward.signal}, miss ${objective.reward.missPenalty}, energy λ ${objective.reward.energyLambdaPerJ}/J, observation version ${objective.observationVersion}\n`);
       const env = await LiveEnv.create({
         pkg, traces: [trace], edgeUrl: opts.edge, token, deviceProfile: opts.deviceProfile,
-        traceOffsetS: opts.offsetS, config: { split: 'test', scenario: { episodeRequests: opts.requests } },
+        traceOffsetS: opts.offsetS, config: { split: 'test', scenario: { episodeRequests: opts.requests }, ...(objective ? { reward: objective.reward } : {}) },
       });
       const rows: { outcome: RequestOutcome; reward: number }[] = [];
       const saved: string[] = [];
@@ -149,7 +156,9 @@ export function registerDevice(program: Command): void {
           if (learner !== null && tf !== null && dqn !== null && opts.saveEvery !== undefined && ((i + 1) % opts.saveEvery === 0 || i + 1 === opts.requests)) {
             const ck = await saveCheckpoint(tf, {
               root: opts.checkpoints, model: learner.onlineNet, step: dqn.checkpoint.meta.step + i + 1, dqnConfig: learner.config,
-              envConfig: { kind: 'live', trace: `${trace.source}/${trace.name}`, deviceProfile: opts.deviceProfile, requests: i + 1 },
+              // the child keeps its parent's objective, so it can be served and fine-tuned again
+              envConfig: { kind: 'live', trace: `${trace.source}/${trace.name}`, deviceProfile: opts.deviceProfile, requests: i + 1, reward: JSON.parse(JSON.stringify(env.config.reward)) },
+              objective: objectiveOf(env.config.reward), scenario: dqn.checkpoint.meta.scenario ?? null,
               parentId: dqn.checkpoint.id, actionLabels: env.codec.labels,
             });
             saved.push(ck.id);

@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,7 +13,7 @@ import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
 import { CheckpointRegistry } from '../../checkpoints/checkpoint-registry.ts';
 import { loadTf } from '../../common/tf-backend.ts';
 import { ActionCodec } from '../../env/action-codec.ts';
-import { OBSERVATION_SIZE } from '../../env/observation.ts';
+import { OBSERVATION_SIZE, OBSERVATION_VERSION } from '../../env/observation.ts';
 import { resolveEnvConfig } from '../../env/replay-config.ts';
 import { alexNetSpec } from '../../runtime/model/architecture.ts';
 import { createRandomModelPackage } from '../../runtime/model/random-package.ts';
@@ -24,6 +24,7 @@ let root: string;
 let edge: ChildProcess;
 let url: string;
 let checkpointId: string;
+let oldCheckpointId: string;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'coinfer-cli-device-'));
@@ -34,7 +35,16 @@ beforeAll(async () => {
   const codec = new ActionCodec(pkg.manifest, resolveEnvConfig().encodings);
   const dqnConfig = resolveDqnConfig({ hidden: [8] });
   const learner = new DqnLearner(tf, { config: dqnConfig, observationSize: OBSERVATION_SIZE, actionCount: codec.size });
-  checkpointId = (await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: learner.onlineNet, step: 0, dqnConfig, actionLabels: codec.labels })).id;
+  // trained (here: saved) for the 'accuracy' reward: serving and learning must continue it
+  const envConfig = { reward: { signal: 'accuracy', missPenalty: -1, energyLambdaPerJ: 0 } };
+  checkpointId = (await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: learner.onlineNet, step: 0, dqnConfig, envConfig, actionLabels: codec.labels })).id;
+  // the same network written before observation versions were recorded (version 1)
+  const old = await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: learner.onlineNet, step: 1, dqnConfig, envConfig, actionLabels: codec.labels });
+  const metaFile = join(old.dir, 'checkpoint.json');
+  const meta = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
+  delete meta['observationVersion'];
+  await writeFile(metaFile, JSON.stringify(meta));
+  oldCheckpointId = old.id;
   learner.dispose();
   edge = spawn('node', ['bin/coinfer.js', 'edge', '--port', '0', '--model', join(root, 'pkg'), '--profile', 'edgent-desktop', '--json'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: edge.stdout! }), 'line')) as [string];
@@ -51,7 +61,7 @@ afterAll(async () => {
 
 const device = (args: string[]) => run('node', ['bin/coinfer.js', 'device', '--edge', url, '--model', join(root, 'pkg'), '--trace', join(root, 'trace.csv'), '--checkpoints', join(root, 'ckpt'), '--json', ...args], { cwd: repo, timeout: 60_000 });
 
-interface Line { request?: number; label?: string; hit?: boolean; totalMs?: number; summary?: { requests: number; hitRate: number; swaps: number; saved: string[] } }
+interface Line { request?: number; label?: string; hit?: boolean; reward?: number; answeredExit?: number; totalMs?: number; summary?: { requests: number; hitRate: number; swaps: number; saved: string[] } }
 const parse = (stdout: string): Line[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
 
 describe('coinfer device', () => {
@@ -71,6 +81,28 @@ describe('coinfer device', () => {
     expect(summary.saved).toHaveLength(2);
     const entries = await new CheckpointRegistry(join(root, 'ckpt')).list();
     for (const id of summary.saved) expect(entries.find((e) => e.id === id)?.parentId).toBe(checkpointId);
+    // children carry the objective on, so they can be fine-tuned again
+    const child = JSON.parse(await readFile(join(root, 'ckpt', summary.saved[0]!, 'checkpoint.json'), 'utf8')) as { envConfig: { reward: { signal: string } }; objective: { rewardKind: string }; observationVersion: number };
+    expect(child.envConfig.reward.signal).toBe('accuracy');
+    expect(child.objective.rewardKind).toBe('accuracy');
+    expect(child.observationVersion).toBe(OBSERVATION_VERSION);
+  });
+
+  it("serves a dqn under its checkpoint's own reward (the answering exit's accuracy, not 0/1 correctness)", async () => {
+    const { stdout, stderr } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '6']);
+    expect(stderr).toMatch(/reward accuracy/);
+    const served = parse(stdout).filter((l) => l.request !== undefined);
+    // an untrained package's exits score (i + 1) / 6; a hit earns its answering exit's score
+    for (const l of served) expect(l.reward).toBeCloseTo(l.hit ? l.answeredExit! / 6 : -1, 6);
+  });
+
+  it('refuses to learn online from a checkpoint of another observation version (ERR_CHECKPOINT_INCOMPATIBLE)', async () => {
+    const err = await device(['--policy', `dqn:${oldCheckpointId}`, '--requests', '2', '--learn']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(/ERR_CHECKPOINT_INCOMPATIBLE.*observation version 1/);
+    // serving it without learning is still allowed
+    const { stdout } = await device(['--policy', `dqn:${oldCheckpointId}`, '--requests', '2']);
+    expect(parse(stdout).at(-1)!.summary!.requests).toBe(2);
   });
 
   it('refuses --learn with a baseline (ERR_INVALID_ARGUMENT, exit 2)', async () => {
