@@ -7,6 +7,7 @@
  *
  * Run: node bin/run-ts.js bench/edge-throughput.ts [--seconds 5 --connections 8 --depth 4
  *      --partition 0 --exit 5 --edge-args "--batch-wait-ms 2" --json]
+ * Old edge: git archive <commit> | tar -x -C .old-edge; then --edge-dir .old-edge --wire-version 1
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,6 +27,9 @@ const { values: args } = parseArgs({
     exit: { type: 'string', default: '5' },
     model: { type: 'string', default: DEFAULT_MODEL_DIR },
     'edge-args': { type: 'string', default: '' },
+    // The edge of an older checkout (its repository root), to compare; with its wire version.
+    'edge-dir': { type: 'string', default: '.' },
+    'wire-version': { type: 'string', default: '' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -43,11 +47,22 @@ const plan = planExecution(pkg.manifest, { exit, partition, encoding: partition 
 const shape = plan.crossing!.shape;
 const elements = shape.reduce((a, b) => a * b, 1);
 const payload = partition === 0 ? new Uint8Array(elements).fill(128) : new Uint8Array(new Float32Array(elements).fill(0.5).buffer);
-const frameOf = (requestId: number): Uint8Array =>
-  encodeRequest({ requestId, modelId: pkg.modelId, partition, exit, encoding: partition === 0 ? 'uint8' : 'f32', dims: [1, ...shape], deadlineMs: 0, scale: 1, zeroPoint: 0 }, payload);
+const wireVersion = args['wire-version'] === '' ? null : Number(args['wire-version']);
+const frameOf = (requestId: number): Uint8Array => {
+  const f = encodeRequest({ requestId, modelId: pkg.modelId, partition, exit, encoding: partition === 0 ? 'uint8' : 'f32', dims: [1, ...shape], deadlineMs: 0, scale: 1, zeroPoint: 0 }, payload);
+  if (wireVersion !== null) f[4] = wireVersion; // version 1 requests had the same layout
+  return f;
+};
 
 const edgeArgs = args['edge-args'].split(' ').filter((s) => s.length > 0);
-const child = spawn(process.execPath, ['bin/coinfer.js', 'edge', '--port', '0', '--model', args.model, '--json', ...edgeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [`${args['edge-dir']}/bin/coinfer.js`, 'edge', '--port', '0', '--model', args.model, '--json', ...edgeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Bounded in time whatever happens: a stuck edge must not outlive the benchmark.
+const watchdog = setTimeout(() => {
+  child.kill('SIGKILL');
+  process.stderr.write('edge-throughput: gave up after the time limit; the edge was killed\n');
+  process.exit(1);
+}, (seconds + 60) * 1000);
+watchdog.unref();
 const url = await new Promise<string>((ok, fail) => {
   child.once('exit', (code) => fail(new Error(`edge exited early (code ${code})`)));
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -109,6 +124,7 @@ const elapsedS = (performance.now() - measuredFrom) / 1000;
 for (const { ws } of clients) ws.close();
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
+clearTimeout(watchdog);
 
 const q = (xs: number[], p: number): number => (xs.length === 0 ? NaN : quantileSorted(Float64Array.from(xs).sort(), p));
 const result = {
