@@ -16,6 +16,7 @@ import { registerEval } from './commands/eval.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEnv } from './commands/env.ts';
 import { registerDevice } from './commands/device.ts';
+import { registerFleet } from './commands/fleet.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerEnv(program);
   registerDevice(program);
+  registerFleet(program);
   return program;
 }
 
