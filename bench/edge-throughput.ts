@@ -6,7 +6,7 @@
  * while the edge is saturated. Extra edge flags go through `--edge-args` (e.g. the batch wait).
  *
  * Run: node bin/run-ts.js bench/edge-throughput.ts [--seconds 5 --connections 8 --depth 4
- *      --partition 0 --exit 5 --edge-args "--batch-wait-ms 2" --json]
+ *      --partition 0 --exit 5 --edge-args="--batch-wait-ms 2" --json]
  * Old edge: git archive <commit> | tar -x -C .old-edge; then --edge-dir .old-edge --wire-version 1
  */
 import { spawn } from 'node:child_process';
@@ -121,10 +121,7 @@ while (performance.now() < probeEnd) {
 }
 running = false;
 const elapsedS = (performance.now() - measuredFrom) / 1000;
-for (const { ws } of clients) ws.close();
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
-clearTimeout(watchdog);
+for (const { ws } of clients) ws.terminate();
 
 const q = (xs: number[], p: number): number => (xs.length === 0 ? NaN : quantileSorted(Float64Array.from(xs).sort(), p));
 const result = {
@@ -133,5 +130,11 @@ const result = {
   p50Ms: Number(q(latencies, 0.5).toFixed(2)), p99Ms: Number(q(latencies, 0.99).toFixed(2)),
   connectP50Ms: Number(q(connectMs, 0.5).toFixed(2)), connectMaxMs: Number(Math.max(...connectMs).toFixed(2)),
 };
+// A closing edge may take a while to drain (or, the old edge, hang): SIGKILL after 5 s.
+child.kill('SIGTERM');
+const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+await new Promise((r) => child.once('exit', r));
+clearTimeout(killer);
+clearTimeout(watchdog);
 if (args.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 else process.stdout.write(`edge throughput p${partition}/e${exit}, ${connections}×${depth} outstanding [${result.edgeArgs}]: ${result.requestsPerSecond} req/s OK (${errors} errors), p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms; connect under load p50 ${result.connectP50Ms} ms, max ${result.connectMaxMs} ms\n`);

@@ -122,6 +122,7 @@ export function registerFleet(program: Command): void {
           process.stdout.write(`  ${s.requests} requests, ${s.requestsPerSecond} req/s; latency p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms; hit rate ${(100 * s.hitRate).toFixed(1)}%, accuracy ${(100 * s.accuracy).toFixed(1)}%\n`);
           process.stdout.write(`  edge answers ${s.edgeAnswers}, fallbacks ${s.fallbacks}; misses ${s.misses} (edge ${s.edgeMisses}, fallback ${s.fallbackMisses})\n`);
           process.stdout.write(`  edge: wasted share ${(100 * s.wastedEdgeShare).toFixed(1)}%, busy ${s.edgeBusyReplies}, expired ${s.edgeExpired}, cancels ${s.edgeCancels}, mean batch ${s.edgeMeanBatch}, CPU ${s.edgeCpuCores} cores, peak RSS ${s.edgeMaxRssMB} MB\n`);
+          process.stdout.write(`  device reserve p50 ${s.reserveP50Ms} ms, p99 ${s.reserveP99Ms} ms; fallback reasons ${JSON.stringify(s.fallbackReasons)}\n`);
         }
       } finally {
         killAll();

@@ -42,8 +42,9 @@ async function drive(device: DeviceRuntime, index: number): Promise<void> {
     const waitMs = next - performance.now();
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
     const k = rng.int(samples.count);
+    const reserveMs = device.reserveMs;
     const p = device.infer({ action, image: samples.images.subarray(k * pixels, (k + 1) * pixels), deadlineMs: cfg.deadlineMs, label: samples.labels[k]! }).then((r) => {
-      outcomes.push({ totalMs: r.totalMs, hit: r.hitDeadline, fallback: r.fallback, reason: r.fallbackReason, correct: r.correct === true, edgeAnswered: !r.fallback && action.partition < pkg.manifest.exits[action.exit - 1]!.branchStage });
+      outcomes.push({ totalMs: r.totalMs, hit: r.hitDeadline, fallback: r.fallback, reason: r.fallbackReason, correct: r.correct === true, edgeAnswered: !r.fallback && action.partition < pkg.manifest.exits[action.exit - 1]!.branchStage, reserveMs });
     });
     inflight.push(p);
     next += (-Math.log(1 - rng.next()) * 1000) / cfg.ratePerDevice;

@@ -33,6 +33,8 @@ export interface FleetOutcome {
   readonly correct: boolean;
   /** The answer came from the edge (not local, not a fallback). */
   readonly edgeAnswered: boolean;
+  /** The device's fallback reserve when the request came, ms. */
+  readonly reserveMs: number;
 }
 
 /** The edge's counters the summary reads (from its `closed` JSON event). */
@@ -77,6 +79,9 @@ export interface FleetSummary {
   readonly edgeCpuCores: number;
   readonly edgeMaxRssMB: number;
   readonly fallbackReasons: Readonly<Record<string, number>>;
+  /** The devices' fallback reserve (local exit + timer lateness + margin), median and p99, ms. */
+  readonly reserveP50Ms: number;
+  readonly reserveP99Ms: number;
 }
 
 const round = (x: number, d = 2): number => (Number.isFinite(x) ? Number(x.toFixed(d)) : 0);
@@ -86,6 +91,7 @@ export function summarizeFleet(o: { devices: number; deadlineMs: number; seconds
   const n = outcomes.length;
   const sorted = Float64Array.from(outcomes, (r) => r.totalMs).sort();
   const misses = outcomes.filter((r) => !r.hit);
+  const reserves = Float64Array.from(outcomes, (r) => r.reserveMs).sort();
   const edgeAnswers = outcomes.filter((r) => r.edgeAnswered).length;
   const reasons: Record<string, number> = {};
   for (const r of outcomes) if (r.reason !== null) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
@@ -112,5 +118,7 @@ export function summarizeFleet(o: { devices: number; deadlineMs: number; seconds
     edgeCpuCores: round(edge.uptimeS > 0 ? edge.cpuMs / 1000 / edge.uptimeS : 0),
     edgeMaxRssMB: round(edge.maxRssMB, 0),
     fallbackReasons: reasons,
+    reserveP50Ms: round(rankQuantile(reserves, 0.5)),
+    reserveP99Ms: round(rankQuantile(reserves, 0.99)),
   };
 }
