@@ -9,8 +9,9 @@
  * - Never start useless work: before a batch starts, requests that were cancelled, whose
  *   connection closed, or that cannot finish before their give-up time are dropped (the last
  *   answered ERR_DEADLINE_EXCEEDED).
- * - Micro-batching: when a worker is idle, the oldest live request starts a batch with every
- *   queued request of the same (exit, partition), up to `maxBatchSamples`; a batch that is not
+ * - Micro-batching: when a worker is idle, the oldest live request starts a batch with the
+ *   queued requests of the same (exit, partition), up to `maxBatchSamples` and only as many as
+ *   let the whole batch finish before each member's give-up time; a batch that is not
  *   full may wait up to `batchWaitMs` (from its oldest request's arrival) for more, if that
  *   request's deadline leaves room.
  */
@@ -138,10 +139,16 @@ export class EdgeScheduler<O> {
       const { maxBatchSamples, batchWaitMs } = this.#config;
       const batch: EdgeJob<O>[] = [];
       let samples = 0;
+      // A bigger batch takes longer: add a request only if the whole batch still finishes
+      // before every member's give-up time (the head always runs: the sweep found it fits alone).
+      let finishBy = Infinity;
       for (const j of this.#queue) {
         if (j.task.key !== head.task.key || samples + j.task.batch > Math.max(maxBatchSamples, head.task.batch)) continue;
+        const by = Math.min(finishBy, j.giveUpAtMs);
+        if (batch.length > 0 && now + this.#times.batchMs(head.task.key, samples + j.task.batch) > by) continue;
         batch.push(j);
         samples += j.task.batch;
+        finishBy = by;
       }
       const waitUntil = Math.min(head.receivedMs + batchWaitMs, head.giveUpAtMs - this.#times.batchMs(head.task.key, maxBatchSamples));
       if (samples < maxBatchSamples && now < waitUntil) {

@@ -82,3 +82,18 @@ describe('EdgeScheduler', () => {
     expect(outcomes.map((o) => o.id)).toEqual([1]); // the cancelled one is never answered
   });
 });
+
+describe('EdgeScheduler batch size', () => {
+  it('keeps a request out of a batch that would finish after its give-up time', async () => {
+    const { s, batches, job } = setup({ workers: 1, seedMs: 10 });
+    expect(s.submit(job(1, '5/0', 1000))).toBeNull(); // occupies the worker
+    expect(s.submit(job(2, '5/0', 20))).toBeNull(); // predicted 5 ms wait + 10 ms: admitted
+    for (const id of [3, 4, 5]) expect(s.submit(job(id, '5/0', 1000))).toBeNull();
+    // Seeded at 10 ms: 2 fixed + 8 per sample. With request 2 at the head, a batch of two
+    // (about 16 ms once the first fast batch has nudged the averages) ends before its give-up at
+    // 20 ms; three (about 23 ms) would not.
+    batches[0]!.finish();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(batches[1]!.tasks).toHaveLength(2);
+  });
+});
