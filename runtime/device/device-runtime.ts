@@ -271,8 +271,10 @@ export class DeviceRuntime {
       tally.uplinkMs = link.uplinkMs;
       tally.queuedMs = link.queuedMs;
       sentMs = performance.now();
-      // The budget left now that the bytes go out (the edge counts it from their arrival).
-      if (Number.isFinite(o.budgetMs)) setRequestBudgetMs(o.frame, Math.max(0.001, o.budgetMs - (sentMs - upStartMs)));
+      // The budget left now that the bytes go out (the edge counts it from their arrival), less
+      // how late this thread handles events now: a reply that lands just before the give-up
+      // timer but is handled after it is edge work wasted.
+      if (Number.isFinite(o.budgetMs)) setRequestBudgetMs(o.frame, Math.max(0.001, o.budgetMs - (sentMs - upStartMs) - eventLoopLagMs(0.99)));
       tally.bytes = o.frame.byteLength;
       const reply = await o.client.request({ frame: o.frame, requestId: ctx.requestId, signal: ac.signal });
       tally.replyWaitMs = performance.now() - sentMs;
