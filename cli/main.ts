@@ -19,6 +19,7 @@ import { registerEnv } from './commands/env.ts';
 import { registerDevice } from './commands/device.ts';
 import { registerTraces } from './commands/traces.ts';
 import { registerScenarios } from './commands/scenarios.ts';
+import { registerFleet } from './commands/fleet.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerDevice(program);
   registerTraces(program);
   registerScenarios(program);
+  registerFleet(program);
   return program;
 }
 

@@ -4,14 +4,15 @@
  * server lives in runtime/edge/edge-server.ts.
  *
  * The token comes from --token, else from the COINFER_TOKEN environment variable (which keeps
- * it out of `ps` listings), else there is none.
+ * it out of `ps` listings), else there is none. An empty token (`--token ''`, or COINFER_TOKEN
+ * set but empty) is an error, not "no authentication": leave both unset to serve without one.
  */
 import { Command, Option } from '@commander-js/extra-typings';
 import { EDGE_COMPUTE_PROFILES } from '../../runtime/device/compute-profile.ts';
 import { DEFAULT_EDGE_SERVER_CONFIG } from '../../runtime/edge/edge-server-config.ts';
 import { startEdgeServer, type EdgeServerStats } from '../../runtime/edge/edge-server.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
-import { intArg, portArg, tokenArg } from '../option-parsers.ts';
+import { intArg, nonNegativeArg, portArg, resolveToken, tokenArg } from '../option-parsers.ts';
 
 
 /** Resolves on the first SIGINT or SIGTERM, with the signal's name. */
@@ -43,18 +44,25 @@ export function registerEdge(program: Command): void {
     .addOption(new Option('--profile <name>', 'edge compute profile (edgent-desktop is emulated)').choices(EDGE_COMPUTE_PROFILES).default('native' as const))
     .option('--max-frame-bytes <n>', 'largest request frame accepted', intArg('--max-frame-bytes', 64), DEFAULT_EDGE_SERVER_CONFIG.maxFrameBytes)
     .option('--max-in-flight <n>', 'requests one connection may have in flight', intArg('--max-in-flight', 1), DEFAULT_EDGE_SERVER_CONFIG.maxInFlight)
+    .option('--max-request-batch <n>', 'largest batch dimension of one request', intArg('--max-request-batch', 1), DEFAULT_EDGE_SERVER_CONFIG.maxRequestBatch)
+    .option('--max-batch-samples <n>', 'most samples in one micro-batch', intArg('--max-batch-samples', 1), DEFAULT_EDGE_SERVER_CONFIG.maxBatchSamples)
+    .option('--batch-wait-ms <ms>', 'how long a batch may wait for same-action company (0 = only what is queued)', nonNegativeArg('--batch-wait-ms'), DEFAULT_EDGE_SERVER_CONFIG.batchWaitMs)
+    .option('--workers <n>', 'ORT worker threads (batches run at once)', intArg('--workers', 1), DEFAULT_EDGE_SERVER_CONFIG.workers)
     .option('--json', 'print JSON lines (a "listening" event, then a "closed" event with the counters)')
     .action(async (opts) => {
       const pkg = await loadModelPackage(opts.model);
-      const token = opts.token ?? process.env['COINFER_TOKEN'] ?? null;
+      const token = resolveToken(opts.token, process.env['COINFER_TOKEN']);
       const edge = await startEdgeServer({
         pkg,
-        config: { port: opts.port, host: opts.host, token: token === '' ? null : token, profile: opts.profile, maxFrameBytes: opts.maxFrameBytes, maxInFlight: opts.maxInFlight },
+        config: {
+          port: opts.port, host: opts.host, token, profile: opts.profile, maxFrameBytes: opts.maxFrameBytes, maxInFlight: opts.maxInFlight,
+          maxRequestBatch: opts.maxRequestBatch, maxBatchSamples: opts.maxBatchSamples, batchWaitMs: opts.batchWaitMs, workers: opts.workers,
+        },
       });
       const signal = untilSignal();
       const c = edge.config;
       if (opts.json) {
-        const event = { event: 'listening', url: edge.url, host: edge.host, port: edge.port, model: pkg.manifest.name, modelId: pkg.modelId, modelDir: pkg.dir, profile: c.profile, emulated: edge.emulated, maxFrameBytes: c.maxFrameBytes, maxInFlight: c.maxInFlight, auth: c.token !== null, pid: process.pid };
+        const event = { event: 'listening', url: edge.url, host: edge.host, port: edge.port, model: pkg.manifest.name, modelId: pkg.modelId, modelDir: pkg.dir, profile: c.profile, emulated: edge.emulated, maxFrameBytes: c.maxFrameBytes, maxInFlight: c.maxInFlight, workers: c.workers, batchWaitMs: c.batchWaitMs, auth: c.token !== null, pid: process.pid };
         process.stdout.write(`${JSON.stringify(event)}\n`);
       } else {
         const profile = edge.emulated ? `${c.profile} (emulated)` : c.profile;
@@ -67,7 +75,10 @@ export function registerEdge(program: Command): void {
       await edge.close();
       const stats = edge.stats;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ event: 'closed', signal: sig, stats })}\n`);
+        // CPU time and peak memory of the whole edge process (workers included), for the fleet benchmark.
+        const usage = process.resourceUsage();
+        const cpuMs = (usage.userCPUTime + usage.systemCPUTime) / 1000;
+        process.stdout.write(`${JSON.stringify({ event: 'closed', signal: sig, stats, cpuMs, maxRssMB: usage.maxRSS / 1024, uptimeS: process.uptime() })}\n`);
       } else {
         process.stdout.write(`coinfer edge: ${sig}, closed. ${stats.connectionsAccepted} connections, ${stats.framesReceived} frames, ${stats.repliesOk} OK, ${stats.unauthorized} refused at upgrade; errors: ${errorSummary(stats)}\n`);
       }

@@ -11,7 +11,8 @@
  * await load.stop();
  */
 import { Worker } from 'node:worker_threads';
-import { CoinferError } from '../../common/errors.ts';
+import { z } from 'zod';
+import { parseWith } from '../../common/schema.ts';
 
 export interface DeviceLoadConfig {
   /** Busy share of CPU cores, in [0, 8]: 0.5 = half of one core, 2 = two cores flat out. */
@@ -22,12 +23,11 @@ export interface DeviceLoadConfig {
 
 export const DEFAULT_DEVICE_LOAD_CONFIG: DeviceLoadConfig = Object.freeze({ fraction: 0, periodMs: 20 });
 
+const DEVICE_LOAD_CONFIG_SCHEMA = z.strictObject({ fraction: z.number().min(0).max(8), periodMs: z.number().min(1).max(1000) });
+
 /** @throws CoinferError ERR_INVALID_CONFIG naming the field */
 export function resolveDeviceLoadConfig(p: Partial<DeviceLoadConfig> = {}): DeviceLoadConfig {
-  const c = { ...DEFAULT_DEVICE_LOAD_CONFIG, ...p };
-  if (!(c.fraction >= 0 && c.fraction <= 8)) throw new CoinferError('ERR_INVALID_CONFIG', `DeviceLoadConfig.fraction: expected a number of cores in [0, 8], actually ${c.fraction}`);
-  if (!(c.periodMs >= 1 && c.periodMs <= 1000)) throw new CoinferError('ERR_INVALID_CONFIG', `DeviceLoadConfig.periodMs: expected ms in [1, 1000], actually ${c.periodMs}`);
-  return Object.freeze(c);
+  return Object.freeze(parseWith(DEVICE_LOAD_CONFIG_SCHEMA, { ...DEFAULT_DEVICE_LOAD_CONFIG, ...p }, 'DeviceLoadConfig'));
 }
 
 // Plain CommonJS run with eval (no TypeScript loader in workers). The stop flag lives in

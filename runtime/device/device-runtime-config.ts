@@ -1,7 +1,8 @@
 /**
  * Configuration of the device runner (device-runtime.ts).
  */
-import { CoinferError } from '../../common/errors.ts';
+import { z } from 'zod';
+import { parseWith } from '../../common/schema.ts';
 import { DEVICE_COMPUTE_PROFILES, type DeviceComputeProfile } from './compute-profile.ts';
 
 export interface DeviceRuntimeConfig {
@@ -21,9 +22,14 @@ export interface DeviceRuntimeConfig {
   readonly reconnectDelayMs: number;
   /**
    * Safety margin kept for a local fallback, ms ≥ 0: an offload gives up when the time left
-   * falls to (cheapest local exit's estimate + this margin).
+   * falls to (cheapest local exit's estimate + timer lateness + this margin).
    */
   readonly fallbackMarginMs: number;
+  /**
+   * Percentile of the recent compute slowdown the local-exit estimates use, in [0.5, 1]: high,
+   * so that a fallback started at the reserve still fits when the CPU is busy.
+   */
+  readonly reservePercentile: number;
   /** Timed runs per local exit at start, integer ≥ 1, whose median seeds the local-time estimates. */
   readonly calibrationRuns: number;
 }
@@ -36,28 +42,28 @@ export const DEFAULT_DEVICE_RUNTIME_CONFIG: DeviceRuntimeConfig = Object.freeze(
   zeroMask: false,
   connectTimeoutMs: 2000,
   reconnectDelayMs: 500,
-  fallbackMarginMs: 1,
+  fallbackMarginMs: 2,
+  reservePercentile: 0.99,
   calibrationRuns: 5,
 });
 
-function invalid(field: string, expected: string, actual: unknown): CoinferError {
-  return new CoinferError('ERR_INVALID_CONFIG', `DeviceRuntimeConfig.${field}: expected ${expected}, actually ${JSON.stringify(actual)}`);
-}
+const DEVICE_RUNTIME_CONFIG_SCHEMA = z.strictObject({
+  edgeUrl: z.string().regex(/^wss?:\/\/[^\s]+$/, 'expected null or ws://host:port').nullable(),
+  token: z.string().min(1, 'expected null or a non-empty token').nullable(),
+  profile: z.enum(DEVICE_COMPUTE_PROFILES),
+  intraOpNumThreads: z.number().int().min(1).max(64),
+  zeroMask: z.boolean(),
+  connectTimeoutMs: z.number().positive().finite(),
+  reconnectDelayMs: z.number().min(0).finite(),
+  fallbackMarginMs: z.number().min(0).finite(),
+  reservePercentile: z.number().min(0.5).max(1),
+  calibrationRuns: z.number().int().min(1).max(1000),
+});
 
 /**
  * Merges `partial` over the defaults and validates.
- * @throws CoinferError ERR_INVALID_CONFIG naming the field
+ * @throws CoinferError ERR_INVALID_CONFIG naming the field, expected vs actual
  */
 export function resolveDeviceRuntimeConfig(partial: Partial<DeviceRuntimeConfig> = {}): DeviceRuntimeConfig {
-  const c: DeviceRuntimeConfig = { ...DEFAULT_DEVICE_RUNTIME_CONFIG, ...partial };
-  if (c.edgeUrl !== null && !/^wss?:\/\/[^\s]+$/.test(String(c.edgeUrl))) throw invalid('edgeUrl', 'null or ws://host:port', c.edgeUrl);
-  if (c.token !== null && (typeof c.token !== 'string' || c.token.length === 0)) throw invalid('token', 'null or a non-empty string', c.token);
-  if (!(DEVICE_COMPUTE_PROFILES as readonly string[]).includes(c.profile)) throw invalid('profile', DEVICE_COMPUTE_PROFILES.join(' | '), c.profile);
-  if (!Number.isInteger(c.intraOpNumThreads) || c.intraOpNumThreads < 1 || c.intraOpNumThreads > 64) throw invalid('intraOpNumThreads', 'an integer in [1, 64]', c.intraOpNumThreads);
-  if (typeof c.zeroMask !== 'boolean') throw invalid('zeroMask', 'a boolean', c.zeroMask);
-  if (!(c.connectTimeoutMs > 0) || !Number.isFinite(c.connectTimeoutMs)) throw invalid('connectTimeoutMs', 'a finite number of ms > 0', c.connectTimeoutMs);
-  if (!(c.reconnectDelayMs >= 0) || !Number.isFinite(c.reconnectDelayMs)) throw invalid('reconnectDelayMs', 'a finite number of ms >= 0', c.reconnectDelayMs);
-  if (!(c.fallbackMarginMs >= 0) || !Number.isFinite(c.fallbackMarginMs)) throw invalid('fallbackMarginMs', 'a finite number of ms >= 0', c.fallbackMarginMs);
-  if (!Number.isInteger(c.calibrationRuns) || c.calibrationRuns < 1 || c.calibrationRuns > 1000) throw invalid('calibrationRuns', 'an integer in [1, 1000]', c.calibrationRuns);
-  return Object.freeze(c);
+  return Object.freeze(parseWith(DEVICE_RUNTIME_CONFIG_SCHEMA, { ...DEFAULT_DEVICE_RUNTIME_CONFIG, ...partial }, 'DeviceRuntimeConfig'));
 }

@@ -1,14 +1,17 @@
 /**
- * The device side of split execution (DESIGN §1, §3). For one request (an action, a raw image,
+ * The device side of split execution. For one request (an action, a raw image,
  * a deadline) it runs the prefix sub-model, encodes the crossing tensor, paces the frame
  * through the LinkShaper, sends it to the edge and waits for the reply; or runs the whole
  * exit locally when the action says so.
  *
- * Fallback: an offload may use the time left minus a reserve (the cheapest local exit's
- * estimate + fallbackMarginMs), so that when the edge is gone, answers with an error, or the
- * reply cannot arrive in time, the device still answers from the best local exit that fits
- * the time then left (`fallback: true`). The fallback reruns that exit from the input: the
- * prefix output is a different tensor than the one its head reads.
+ * Fallback: an offload may use the time left minus a reserve: the cheapest local exit's
+ * estimate at a high percentile of the current slowdown (local-exit-times.ts), plus how late
+ * this thread's timers fire now (event-loop-lag.ts), plus fallbackMarginMs. So when the edge
+ * is gone, frozen, slow, busy or answers with an error, the device still answers from the
+ * best local exit that fits the time then left (`fallback: true`). The request tells the edge
+ * this give-up budget (not the whole deadline), and a request given up is cancelled there.
+ * The fallback reruns that exit from the input: the prefix output is a different tensor than
+ * the one its head reads.
  *
  * Device load: `setDeviceLoad(f)` runs real background CPU work (device-load.ts). Under an
  * emulated profile the target times are also stretched by 1/(1 − min(f, 0.95)), the load
@@ -27,12 +30,14 @@ import type { ModelPackage } from '../model/model-package.ts';
 import { preprocess } from '../model/preprocess.ts';
 import { SessionCache } from '../model/session-cache.ts';
 import { encodeRequest, type ReplyFrame } from '../wire/protocol.ts';
+import { setRequestBudgetMs } from '../wire/request-budget.ts';
 import { encodeRawInput, encodeTensor, type EncodedTensor, type FloatEncoding } from '../wire/tensor-codec.ts';
 import { argmaxRows } from './argmax-rows.ts';
 import { emulatedMs, layersOfRange, profileRegression, runStretched, type TimedRun } from './compute-profile.ts';
 import { DeviceLoad } from './device-load.ts';
 import { resolveDeviceRuntimeConfig, type DeviceRuntimeConfig } from './device-runtime-config.ts';
-import { EdgeClient } from './edge-client.ts';
+import { EdgeClient, type EdgeConnectFailure } from './edge-client.ts';
+import { eventLoopLagMs } from './event-loop-lag.ts';
 import { LocalExitTimes } from './local-exit-times.ts';
 import { buildRequestRecord, type FallbackReason, type RequestRecord, type RequestTally } from './request-record.ts';
 import { rankMedian } from '../../common/rank-quantile.ts';
@@ -71,6 +76,8 @@ export class DeviceRuntime {
   /** Emulated ms at no load: [p] = prefix 1..p; exits by index − 1 for the local runs. */
   readonly #prefixTargetMs: Float64Array;
   readonly #localTargetMs: Float64Array;
+  /** Calibrated real ms of each prefix 1..p (index p), to turn prefix runs into slowdowns. */
+  readonly #prefixBaseMs: Float64Array;
   #load: DeviceLoad | null = null;
   #loadFraction = 0;
   #nextId = 1;
@@ -86,7 +93,8 @@ export class DeviceRuntime {
     const reg = profileRegression(config.profile);
     this.#prefixTargetMs = Float64Array.from({ length: manifest.stages.length + 1 }, (_, p) => emulatedMs(reg, layersOfRange(manifest, { afterStage: 0, throughStage: p, exit: null })));
     this.#localTargetMs = Float64Array.from(manifest.exits, (e) => emulatedMs(reg, layersOfRange(manifest, { afterStage: 0, throughStage: e.branchStage, exit: e.index })));
-    this.#times = new LocalExitTimes(manifest, { targetMs: [...this.#localTargetMs] });
+    this.#times = new LocalExitTimes(manifest, { targetMs: [...this.#localTargetMs], percentile: config.reservePercentile });
+    this.#prefixBaseMs = new Float64Array(manifest.stages.length + 1);
     this.#client = config.edgeUrl === null ? null : new EdgeClient({ url: config.edgeUrl, token: config.token, zeroMask: config.zeroMask, connectTimeoutMs: config.connectTimeoutMs, reconnectDelayMs: config.reconnectDelayMs });
   }
 
@@ -99,6 +107,7 @@ export class DeviceRuntime {
   static async create(opts: { pkg: ModelPackage; config?: Partial<DeviceRuntimeConfig>; shaper?: LinkShaper }): Promise<DeviceRuntime> {
     const config = resolveDeviceRuntimeConfig(opts.config);
     const rt = new DeviceRuntime({ pkg: opts.pkg, config, shaper: opts.shaper ?? new LinkShaper({}) });
+    eventLoopLagMs(); // starts the lateness monitor, so calibration already gives it history
     try {
       await Promise.all([rt.#calibrate(), rt.#client?.connect()]);
     } catch (e) {
@@ -113,17 +122,20 @@ export class DeviceRuntime {
     const input = manifest.input;
     for (const s of manifest.stages) await this.#sessions.warm(input.name, s.output);
     const image = new Uint8Array(input.shape.reduce((a, b) => a * b, 1)).fill(128);
-    for (const ex of manifest.exits) {
-      await this.#sessions.warm(input.name, ex.output);
-      const x = preprocess(manifest, image);
-      await this.#sessions.run({ from: input.name, to: ex.output, input: x, batch: 1, inputShape: input.shape }); // first run allocates
+    const timeRuns = async (to: string): Promise<number> => {
+      await this.#sessions.run({ from: input.name, to, input: preprocess(manifest, image), batch: 1, inputShape: input.shape }); // first run allocates
       const ms: number[] = [];
       for (let i = 0; i < this.config.calibrationRuns; i++) {
         const t0 = performance.now();
-        await this.#sessions.run({ from: input.name, to: ex.output, input: preprocess(manifest, image), batch: 1, inputShape: input.shape });
+        await this.#sessions.run({ from: input.name, to, input: preprocess(manifest, image), batch: 1, inputShape: input.shape });
         ms.push(performance.now() - t0);
       }
-      this.#times.observe(ex.index, rankMedian(ms));
+      return rankMedian(ms);
+    };
+    for (const [i, s] of manifest.stages.entries()) this.#prefixBaseMs[i + 1] = await timeRuns(s.output);
+    for (const ex of manifest.exits) {
+      await this.#sessions.warm(input.name, ex.output);
+      this.#times.observe(ex.index, await timeRuns(ex.output));
     }
   }
 
@@ -135,6 +147,15 @@ export class DeviceRuntime {
   /** True while the edge connection is open. */
   get edgeConnected(): boolean {
     return this.#client?.connected ?? false;
+  }
+
+  /**
+   * Why the edge is not connected, typed (null while it is, or when there is no edge):
+   * ERR_UNAUTHORIZED for a refused token, ERR_EDGE_UNAVAILABLE otherwise. For callers that
+   * must fail loudly instead of serving locally.
+   */
+  get edgeFailure(): EdgeConnectFailure | null {
+    return this.#client === null ? null : this.#client.lastFailure;
   }
 
   /** Why the edge is not connected (null while it is, or when there is no edge). */
@@ -161,9 +182,15 @@ export class DeviceRuntime {
     return this.emulated ? 1 / (1 - Math.min(this.#loadFraction, 0.95)) : 1;
   }
 
-  /** The current estimate of a whole local run of `exit`, ms. */
+  /** The current estimate of a whole local run of `exit`, ms (at the reserve percentile). */
   localExitMs(exit: number): number {
     return this.#times.estimateMs(exit, this.#loadFactor);
+  }
+
+  /** Time an offload keeps back for a local answer now, ms: cheapest exit + timer lateness + margin. */
+  get reserveMs(): number {
+    const lf = this.#loadFactor;
+    return this.#times.estimateMs(this.#times.cheapest(lf), lf) + eventLoopLagMs(0.999) + this.config.fallbackMarginMs;
   }
 
   /**
@@ -216,14 +243,13 @@ export class DeviceRuntime {
       enc = encodeTensor(r.value, a.encoding as FloatEncoding);
     }
     const leftMs = ctx.deadlineAtMs - performance.now();
-    const lf = this.#loadFactor;
-    const reserveMs = this.#times.estimateMs(this.#times.cheapest(lf), lf) + this.config.fallbackMarginMs;
+    const reserveMs = this.reserveMs;
     // Keep time for a local answer when one can still make it; otherwise the edge is the only chance.
     const budgetMs = leftMs > reserveMs ? leftMs - reserveMs : leftMs;
     if (!(budgetMs > 0)) return this.#fallback(ctx, 'timeout');
     const frame = encodeRequest({
       requestId, modelId: this.pkg.modelId, partition: a.partition, exit: a.exit, encoding: a.encoding,
-      dims: [1, ...plan.crossing!.shape], deadlineMs: Number.isFinite(leftMs) ? leftMs : 0, scale: enc.scale, zeroPoint: enc.zeroPoint,
+      dims: [1, ...plan.crossing!.shape], deadlineMs: Number.isFinite(budgetMs) ? budgetMs : 0, scale: enc.scale, zeroPoint: enc.zeroPoint,
     }, enc.bytes);
     const reply = await this.#offload(ctx, { client, frame, budgetMs });
     if (typeof reply === 'string') return this.#fallback(ctx, reply);
@@ -245,6 +271,10 @@ export class DeviceRuntime {
       tally.uplinkMs = link.uplinkMs;
       tally.queuedMs = link.queuedMs;
       sentMs = performance.now();
+      // The budget left now that the bytes go out (the edge counts it from their arrival), less
+      // how late this thread handles events now: a reply that lands just before the give-up
+      // timer but is handled after it is edge work wasted.
+      if (Number.isFinite(o.budgetMs)) setRequestBudgetMs(o.frame, Math.max(0.001, o.budgetMs - (sentMs - upStartMs) - eventLoopLagMs(0.99)));
       tally.bytes = o.frame.byteLength;
       const reply = await o.client.request({ frame: o.frame, requestId: ctx.requestId, signal: ac.signal });
       tally.replyWaitMs = performance.now() - sentMs;
@@ -263,7 +293,7 @@ export class DeviceRuntime {
 
   /** Answers from the best local exit that fits the time left. */
   async #fallback(ctx: RequestContext, reason: FallbackReason): Promise<RequestRecord> {
-    const leftMs = ctx.deadlineAtMs - performance.now() - this.config.fallbackMarginMs;
+    const leftMs = ctx.deadlineAtMs - performance.now() - this.config.fallbackMarginMs - eventLoopLagMs(0.999);
     const { exit } = this.#times.bestWithin(leftMs, this.#loadFactor);
     const r = await this.#runLocal(exit, ctx.req.image);
     ctx.tally.deviceMs += r.computeMs;
@@ -273,10 +303,13 @@ export class DeviceRuntime {
   async #runPrefix(partition: number, image: Uint8Array): Promise<TimedRun<Float32Array>> {
     const { manifest } = this.pkg;
     const input = manifest.input;
-    return runStretched(
+    const r = await runStretched(
       () => this.#sessions.run({ from: input.name, to: manifest.stages[partition - 1]!.output, input: preprocess(manifest, image), batch: 1, inputShape: input.shape }),
       { targetMs: this.#prefixTargetMs[partition]! * this.#loadFactor },
     );
+    // How much slower than calibrated the device computes now: it moves the fallback reserve.
+    this.#times.observeSlowdown(r.realMs / this.#prefixBaseMs[partition]!);
+    return r;
   }
 
   async #runLocal(exit: number, image: Uint8Array): Promise<TimedRun<number>> {

@@ -6,10 +6,14 @@
  * Masking: client→server frames must be masked (RFC 6455). `bufferutil` (a dependency) does
  * it natively; `zeroMask` sends an all-zero mask instead, which ws then skips on both ends.
  * Masking only protects shared HTTP proxies from cache poisoning, so a zero mask is acceptable
- * on loopback or a trusted LAN, not across the Internet (FEASIBILITY Q6).
+ * on loopback or a trusted LAN, not across the Internet.
+ *
+ * Giving up: when a request's signal aborts, the client sends a cancel frame (protocol v2) so
+ * the edge drops the request instead of computing an answer nobody reads.
  */
 import { WebSocket } from 'ws';
 import { CoinferError } from '../../common/errors.ts';
+import { encodeCancel } from '../wire/cancel-frame.ts';
 import { decodeReply, type ReplyFrame } from '../wire/protocol.ts';
 
 export interface EdgeClientConfig {
@@ -30,6 +34,12 @@ interface Pending {
   reject(e: unknown): void;
 }
 
+/**
+ * Why the last connection attempt failed, as a typed error for callers that must fail loudly:
+ * ERR_UNAUTHORIZED when the edge refused the token (HTTP 401), ERR_EDGE_UNAVAILABLE otherwise.
+ */
+export type EdgeConnectFailure = CoinferError & { readonly code: 'ERR_UNAUTHORIZED' | 'ERR_EDGE_UNAVAILABLE' };
+
 const unavailable = (why: string): CoinferError => new CoinferError('ERR_EDGE_UNAVAILABLE', `The edge is unavailable (${why}); the device answers locally until it is back`);
 
 export class EdgeClient {
@@ -38,6 +48,7 @@ export class EdgeClient {
   #connecting: Promise<boolean> | null = null;
   #lastAttemptMs = -Infinity;
   #lastError = 'not connected yet';
+  #lastFailure: EdgeConnectFailure | null = null;
   #closed = false;
   readonly #pending = new Map<number, Pending>();
 
@@ -53,6 +64,11 @@ export class EdgeClient {
   /** Why the edge is not connected (the last connection error or close). */
   get lastError(): string {
     return this.#lastError;
+  }
+
+  /** The last connection failure as a typed error (null before any, and while connected). */
+  get lastFailure(): EdgeConnectFailure | null {
+    return this.connected ? null : this.#lastFailure;
   }
 
   /**
@@ -89,10 +105,17 @@ export class EdgeClient {
         resolve(ok);
       };
       ws.on('unexpected-response', (_req, res) => {
-        done(false, `HTTP ${res.statusCode} at the upgrade${res.statusCode === 401 ? ': wrong or missing token' : ''}`);
+        const why = `HTTP ${res.statusCode} at the upgrade${res.statusCode === 401 ? ': wrong or missing token' : ''}`;
+        this.#lastFailure = (res.statusCode === 401
+          ? new CoinferError('ERR_UNAUTHORIZED', `The edge at ${url} refused the token (HTTP 401); give the edge's --token (or COINFER_TOKEN)`)
+          : unavailable(`${why} from ${url}`)) as EdgeConnectFailure;
+        done(false, why);
         ws.terminate();
       });
-      ws.on('error', (e) => done(false, e.message));
+      ws.on('error', (e) => {
+        if (!settled) this.#lastFailure = unavailable(`${e.message} at ${url}`) as EdgeConnectFailure;
+        done(false, e.message);
+      });
       ws.on('open', () => {
         this.#ws = ws;
         done(true);
@@ -139,6 +162,8 @@ export class EdgeClient {
     return new Promise<ReplyFrame>((resolve, reject) => {
       const onAbort = (): void => {
         this.#pending.delete(requestId);
+        // Tell the edge not to spend compute on it (it may be queued there still).
+        if (ws.readyState === WebSocket.OPEN) ws.send(encodeCancel(requestId), { binary: true });
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,16 +1,17 @@
 /**
  * The edge's inference work, apart from any networking: checks a decoded request against the
- * model (model id, action, shape), then runs the suffix sub-model (partition tensor → exit
- * output) through a SessionCache, stretched to the edge profile when it is emulated.
+ * model (model id, action, shape), then runs a micro-batch of same (partition, exit) requests
+ * through the suffix sub-model (partition tensor → exit output) in an ORT worker thread
+ * (ort-worker-pool.ts), stretched to the edge profile when it is emulated.
  */
 import { CoinferError } from '../../common/errors.ts';
 import { planExecution, type ExecutionPlan } from '../model/execution-plan.ts';
 import type { ModelPackage } from '../model/model-package.ts';
 import { preprocess } from '../model/preprocess.ts';
-import { SessionCache } from '../model/session-cache.ts';
 import type { RequestFrame } from '../wire/protocol.ts';
 import { decodeTensor } from '../wire/tensor-codec.ts';
 import { argmaxRows } from '../device/argmax-rows.ts';
+import { OrtWorkerPool } from './ort-worker-pool.ts';
 import { emulatedMs, layersOfRange, profileRegression, runStretched, type EdgeComputeProfile } from '../device/compute-profile.ts';
 
 /** A checked request, ready to run. */
@@ -21,6 +22,8 @@ export interface EdgeTask {
   readonly batch: number;
   /** The emulated compute time of this task, ms (0 under `native`). */
   readonly targetMs: number;
+  /** Requests with the same key can share one batch: `exit/partition`. */
+  readonly key: string;
 }
 
 /** The outcome of one task. */
@@ -29,9 +32,9 @@ export interface EdgeResult {
   readonly predictedClasses: Int32Array;
   /** batch × numClasses. */
   readonly probabilities: Float32Array;
-  /** Real ORT time (incl. decoding), ms. */
+  /** Real time of the whole batch this task ran in (incl. decoding), ms. */
   readonly realMs: number;
-  /** Reported compute time (≥ the emulated target), ms. */
+  /** Reported compute time of the batch (≥ the emulated target), ms. */
   readonly computeMs: number;
 }
 
@@ -44,18 +47,34 @@ interface PlanEntry {
 export class EdgeCompute {
   readonly pkg: ModelPackage;
   readonly profile: EdgeComputeProfile;
-  readonly #sessions: SessionCache;
+  readonly #pool: OrtWorkerPool;
   readonly #plans = new Map<string, PlanEntry>();
+
+  private constructor(opts: { pkg: ModelPackage; profile: EdgeComputeProfile; pool: OrtWorkerPool }) {
+    this.pkg = opts.pkg;
+    this.profile = opts.profile;
+    this.#pool = opts.pool;
+  }
 
   /**
    * @param opts.pkg the model package this edge serves
    * @param opts.profile `native`, or `edgent-desktop` (emulated)
+   * @param opts.workers ORT worker threads (batches run at once)
    * @param opts.intraOpNumThreads ORT threads per session (1 when device and edge share a machine)
    */
-  constructor(opts: { pkg: ModelPackage; profile: EdgeComputeProfile; intraOpNumThreads: number }) {
-    this.pkg = opts.pkg;
-    this.profile = opts.profile;
-    this.#sessions = new SessionCache(opts.pkg.onnx, { intraOpNumThreads: opts.intraOpNumThreads });
+  static async create(opts: { pkg: ModelPackage; profile: EdgeComputeProfile; workers: number; intraOpNumThreads: number }): Promise<EdgeCompute> {
+    const pool = await OrtWorkerPool.create({ onnx: opts.pkg.onnx, workers: opts.workers, intraOpNumThreads: opts.intraOpNumThreads });
+    return new EdgeCompute({ pkg: opts.pkg, profile: opts.profile, pool });
+  }
+
+  /** Batches that can run at once (ORT workers). */
+  get workers(): number {
+    return this.#pool.size;
+  }
+
+  /** Workers with no batch in progress. */
+  get idleWorkers(): number {
+    return this.#pool.idle;
   }
 
   /** True when compute times are stretched to a profile. */
@@ -104,43 +123,69 @@ export class EdgeCompute {
     if (rest.join() !== shape.join()) {
       throw new CoinferError('ERR_FRAME_WRONG_SHAPE', `Expected dims [N,${shape.join(',')}] for partition ${partition} (${plan.crossing!.tensor}), actually [${request.dims.join(',')}]`);
     }
-    return { request, plan, batch: batch!, targetMs: batch! * perSampleMs };
+    return { request, plan, batch: batch!, targetMs: batch! * perSampleMs, key: `${exit}/${partition}` };
   }
 
-  /** Creates the sessions of every (partition, exit) the edge can be asked for. */
-  async warmAll(): Promise<void> {
-    const { manifest } = this.pkg;
-    for (const ex of manifest.exits) {
-      for (let p = 0; p < ex.branchStage; p++) {
-        const { edge } = this.#entry(ex.index, p).plan;
-        await this.#sessions.warm(edge!.from, edge!.to);
-      }
-    }
+  /** Every (exit, partition) the edge can be asked for. */
+  actions(): { exit: number; partition: number }[] {
+    return this.pkg.manifest.exits.flatMap((ex) => Array.from({ length: ex.branchStage }, (_, p) => ({ exit: ex.index, partition: p })));
   }
 
   /**
-   * Decodes (or preprocesses raw input), runs the suffix, and stretches to the profile.
-   * @throws (rejects) whatever ORT raises; the server reports it as ERR_EDGE_INTERNAL
+   * Creates the sessions of every (partition, exit) and runs each once at batch 1.
+   * @returns the real ms of that run per key (`exit/partition`): the first service-time estimates
    */
-  async run(task: EdgeTask): Promise<EdgeResult> {
-    const { request, plan, batch } = task;
+  async warmAll(): Promise<Map<string, number>> {
+    const ms = new Map<string, number>();
+    for (const { exit, partition } of this.actions()) {
+      const { plan } = this.#entry(exit, partition);
+      const crossing = plan.crossing!;
+      const input = new Float32Array(crossing.elements);
+      await this.#pool.run({ from: plan.edge!.from, to: plan.edge!.to, input, batch: 1, inputShape: crossing.shape }); // first run allocates
+      const t0 = performance.now();
+      await this.#pool.run({ from: plan.edge!.from, to: plan.edge!.to, input, batch: 1, inputShape: crossing.shape });
+      ms.set(`${exit}/${partition}`, performance.now() - t0);
+    }
+    return ms;
+  }
+
+  /**
+   * Decodes (or preprocesses raw input) every task into one batch, runs the suffix once, and
+   * stretches to the profile (the emulated time is the sum of the tasks' targets).
+   * @param tasks one or more validated tasks with the same key
+   * @throws (rejects) RangeError on mixed keys; whatever ORT raises (the server reports ERR_EDGE_INTERNAL)
+   */
+  async runBatch(tasks: readonly EdgeTask[]): Promise<EdgeResult[]> {
+    const first = tasks[0];
+    if (first === undefined) return [];
+    if (tasks.some((t) => t.key !== first.key)) throw new RangeError(`Expected one (exit, partition) per batch, actually ${[...new Set(tasks.map((t) => t.key))].join(', ')}`);
+    const { plan } = first;
     const { manifest } = this.pkg;
     const numClasses = manifest.architecture.classes;
     const crossing = plan.crossing!;
+    const samples = tasks.reduce((a, t) => a + t.batch, 0);
     const timed = await runStretched(async () => {
-      const input =
-        request.encoding === 'uint8'
-          ? preprocess(manifest, request.payload)
-          : decodeTensor({ encoding: request.encoding, elements: batch * crossing.elements, bytes: request.payload, scale: request.scale, zeroPoint: request.zeroPoint });
-      return this.#sessions.run({ from: plan.edge!.from, to: plan.edge!.to, input, batch, inputShape: crossing.shape });
-    }, { targetMs: task.targetMs });
-    const probabilities = timed.value;
-    return { numClasses, probabilities, predictedClasses: argmaxRows(probabilities, numClasses), realMs: timed.realMs, computeMs: timed.computeMs };
+      const input = new Float32Array(samples * crossing.elements);
+      let at = 0;
+      for (const { request, batch } of tasks) {
+        const out = input.subarray(at, at + batch * crossing.elements);
+        if (request.encoding === 'uint8') preprocess(manifest, request.payload, out);
+        else decodeTensor({ encoding: request.encoding, elements: batch * crossing.elements, bytes: request.payload, scale: request.scale, zeroPoint: request.zeroPoint }, out);
+        at += batch * crossing.elements;
+      }
+      return this.#pool.run({ from: plan.edge!.from, to: plan.edge!.to, input, batch: samples, inputShape: crossing.shape });
+    }, { targetMs: tasks.reduce((a, t) => a + t.targetMs, 0) });
+    let row = 0;
+    return tasks.map((t) => {
+      const probabilities = timed.value.slice(row * numClasses, (row + t.batch) * numClasses);
+      row += t.batch;
+      return { numClasses, probabilities, predictedClasses: argmaxRows(probabilities, numClasses), realMs: timed.realMs, computeMs: timed.computeMs };
+    });
   }
 
-  /** Releases the ORT sessions; idempotent. */
+  /** Releases the ORT sessions and workers; idempotent. */
   async close(): Promise<void> {
-    await this.#sessions.close();
+    await this.#pool.close();
   }
 }
 

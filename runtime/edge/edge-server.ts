@@ -1,9 +1,11 @@
 /**
- * The edge server (DESIGN §3): a WebSocket endpoint that serves many devices at once. Each
- * binary frame is one request; it is decoded (protocol.ts), checked against the model
- * (edge-compute.ts), queued, run, and answered with one reply frame. Requests from all
- * connections share one FIFO compute queue (one edge machine, one inference at a time), so
- * `queueMs` in a reply is the real wait behind other devices' work.
+ * The edge server: a WebSocket endpoint that serves many devices at once. Each binary frame is
+ * one request (or a cancel); a request is decoded (protocol.ts), checked against the model
+ * (edge-compute.ts), admitted or refused as busy, queued, micro-batched onto the ORT worker
+ * threads and answered with one reply frame (edge-scheduler.ts). Requests from all connections
+ * share one queue, so `queueMs` in a reply is the real wait behind other devices' work. A
+ * request's budget (header f32) is counted from its arrival here: it is relative since the
+ * clocks differ, and the edge then errs by the one-way transit time in the device's favour.
  *
  * Robustness: a bad frame gets an error reply with its stable wire status and is counted; the
  * connection and the server carry on. A frame over maxFrameBytes is refused by ws itself
@@ -21,9 +23,11 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CoinferError } from '../../common/errors.ts';
 import type { ModelPackage } from '../model/model-package.ts';
+import { decodeCancel, frameKind } from '../wire/cancel-frame.ts';
 import { decodeRequest, encodeReply, peekRequestId } from '../wire/protocol.ts';
 import { WIRE_STATUSES, wireStatusForError, type WireErrorCode, type WireStatus } from '../wire/wire-status.ts';
 import { EdgeCompute, type EdgeTask } from './edge-compute.ts';
+import { EdgeScheduler, type EdgeJob, type EdgeSchedulerStats, type JobOutcome } from './edge-scheduler.ts';
 import { resolveEdgeServerConfig, type EdgeServerConfig } from './edge-server-config.ts';
 
 /** Counters since start. */
@@ -39,6 +43,10 @@ export interface EdgeServerStats {
   readonly errors: Readonly<Record<WireErrorCode, number>>;
   /** Requests waiting for or in compute now. */
   readonly queueDepth: number;
+  /** Cancel frames received (for a request still known or not). */
+  readonly cancels: number;
+  /** Admission, expiry, batching and waste counters of the queue. */
+  readonly scheduler: EdgeSchedulerStats;
 }
 
 export interface EdgeServer {
@@ -72,15 +80,17 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 interface Connection {
-  inFlight: number;
+  readonly ws: WebSocket;
+  /** Requests admitted and not yet answered or cancelled, by request id. */
+  readonly jobs: Map<number, EdgeJob<Connection>>;
 }
 
 class EdgeServerImpl implements EdgeServer {
   readonly config: EdgeServerConfig;
   readonly #compute: EdgeCompute;
+  readonly #scheduler: EdgeScheduler<Connection>;
   readonly #http: Server;
   readonly #wss: WebSocketServer;
-  #tail: Promise<void> = Promise.resolve();
   #queueDepth = 0;
   #closing: Promise<void> | null = null;
   readonly #counts = {
@@ -88,18 +98,20 @@ class EdgeServerImpl implements EdgeServer {
     unauthorized: 0,
     framesReceived: 0,
     repliesOk: 0,
+    cancels: 0,
     errors: Object.fromEntries(WIRE_STATUSES.filter((s) => s !== 'OK').map((s) => [s, 0])) as Record<WireErrorCode, number>,
   };
 
-  constructor(config: EdgeServerConfig, compute: EdgeCompute) {
+  constructor(config: EdgeServerConfig, compute: EdgeCompute, seedMs: ReadonlyMap<string, number>) {
     this.config = config;
     this.#compute = compute;
+    this.#scheduler = new EdgeScheduler<Connection>({ compute, config, seedMs, onOutcome: (job, outcome) => this.#answer(job, outcome) });
     this.#http = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' }).end('coinfer edge: connect with a WebSocket\n');
     });
     this.#wss = new WebSocketServer({
       server: this.#http,
-      perMessageDeflate: false, // tensors barely compress and deflate costs ms (FEASIBILITY Q6)
+      perMessageDeflate: false, // tensors barely compress and deflate costs ms per frame
       maxPayload: config.maxFrameBytes,
       verifyClient: (info, done) => {
         if (config.token === null || bearerMatches(info.req, config.token)) return done(true);
@@ -132,7 +144,7 @@ class EdgeServerImpl implements EdgeServer {
 
   get stats(): EdgeServerStats {
     const c = this.#counts;
-    return { ...c, errors: { ...c.errors }, connectionsOpen: this.#wss.clients.size, queueDepth: this.#queueDepth };
+    return { ...c, errors: { ...c.errors }, connectionsOpen: this.#wss.clients.size, queueDepth: this.#queueDepth, scheduler: this.#scheduler.stats };
   }
 
   async listen(): Promise<void> {
@@ -151,61 +163,93 @@ class EdgeServerImpl implements EdgeServer {
 
   #onConnection(ws: WebSocket): void {
     this.#counts.connectionsAccepted++;
-    const conn: Connection = { inFlight: 0 };
-    ws.on('message', (data, isBinary) => this.#onMessage(ws, conn, { bytes: toBytes(data), isBinary }));
+    const conn: Connection = { ws, jobs: new Map() };
+    ws.on('message', (data, isBinary) => this.#onMessage(conn, { bytes: toBytes(data), isBinary }));
     ws.on('error', (e: Error & { code?: string }) => {
       // ws has already closed the connection (1009 for oversize, 1002 for protocol errors).
       if (e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#counts.errors.ERR_FRAME_TOO_LARGE++;
       else this.#counts.errors.ERR_FRAME_MALFORMED++;
     });
+    // Nobody is left to read the answers: drop this connection's queued work.
+    ws.on('close', () => {
+      for (const job of conn.jobs.values()) this.#scheduler.cancel(job);
+      this.#queueDepth -= conn.jobs.size;
+      conn.jobs.clear();
+    });
   }
 
-  #onMessage(ws: WebSocket, conn: Connection, msg: { bytes: Uint8Array; isBinary: boolean }): void {
+  #onMessage(conn: Connection, msg: { bytes: Uint8Array; isBinary: boolean }): void {
     const receivedMs = performance.now();
     this.#counts.framesReceived++;
     const { bytes } = msg;
+    const { ws } = conn;
     if (!msg.isBinary) {
       this.#fail(ws, { requestId: 0, error: new CoinferError('ERR_FRAME_MALFORMED', 'Expected a binary frame, actually a text frame') });
       return;
     }
-    if (conn.inFlight >= this.config.maxInFlight) {
-      this.#fail(ws, { requestId: peekRequestId(bytes), error: new CoinferError('ERR_TOO_MANY_IN_FLIGHT', `This connection already has ${conn.inFlight} requests in flight (limit ${this.config.maxInFlight}); wait for replies before sending more`) });
+    if (frameKind(bytes) === 'cancel') {
+      this.#onCancel(conn, bytes);
+      return;
+    }
+    if (conn.jobs.size >= this.config.maxInFlight) {
+      this.#fail(ws, { requestId: peekRequestId(bytes), error: new CoinferError('ERR_TOO_MANY_IN_FLIGHT', `This connection already has ${conn.jobs.size} requests in flight (limit ${this.config.maxInFlight}); wait for replies before sending more`) });
       return;
     }
     let task: EdgeTask;
     try {
       task = this.#compute.validate(decodeRequest(bytes, this.config.maxFrameBytes));
+      if (task.batch > this.config.maxRequestBatch) {
+        throw new CoinferError('ERR_FRAME_TOO_LARGE', `Expected a batch of at most ${this.config.maxRequestBatch} samples per request, actually ${task.batch}; split it into several requests`);
+      }
     } catch (e) {
       this.#fail(ws, { requestId: peekRequestId(bytes), error: e });
       return;
     }
-    conn.inFlight++;
-    this.#queueDepth++;
-    this.#tail = this.#tail
-      .then(() => this.#serve(ws, { task, receivedMs }))
-      .catch(() => undefined) // #serve answers its own errors; never let one break the chain
-      .finally(() => {
-        conn.inFlight--;
-        this.#queueDepth--;
-      });
-  }
-
-  async #serve(ws: WebSocket, job: { task: EdgeTask; receivedMs: number }): Promise<void> {
-    const { task, receivedMs } = job;
-    const { requestId, exit, deadlineMs } = task.request;
-    if (ws.readyState !== ws.OPEN) return; // the device left: no one to answer
-    const queueMs = performance.now() - receivedMs;
-    if (deadlineMs > 0 && queueMs >= deadlineMs) {
-      this.#fail(ws, { requestId, queueMs, error: new CoinferError('ERR_DEADLINE_EXCEEDED', `The request waited ${queueMs.toFixed(1)} ms in the edge queue, past its ${deadlineMs.toFixed(1)} ms budget; not computed`) });
+    const { requestId, deadlineMs } = task.request;
+    if (conn.jobs.has(requestId)) {
+      this.#fail(ws, { requestId, error: new CoinferError('ERR_FRAME_MALFORMED', `Request id ${requestId} is already in flight on this connection; use a fresh id per request`) });
       return;
     }
-    try {
-      const r = await this.#compute.run(task);
-      this.#counts.repliesOk++;
-      this.#send(ws, encodeReply({ requestId, status: 'OK', exit, queueMs, computeMs: r.computeMs, numClasses: r.numClasses, predictedClasses: r.predictedClasses, probabilities: r.probabilities }));
-    } catch (e) {
-      this.#fail(ws, { requestId, queueMs, error: e });
+    const job: EdgeJob<Connection> = { owner: conn, task, receivedMs, giveUpAtMs: deadlineMs > 0 ? receivedMs + deadlineMs : Infinity, cancelled: false };
+    const refused = this.#scheduler.submit(job);
+    if (refused !== null) {
+      this.#fail(ws, { requestId, error: refused });
+      return;
     }
+    conn.jobs.set(requestId, job);
+    this.#queueDepth++;
+  }
+
+  #onCancel(conn: Connection, bytes: Uint8Array): void {
+    let requestId: number;
+    try {
+      requestId = decodeCancel(bytes).requestId;
+    } catch (e) {
+      this.#fail(conn.ws, { requestId: peekRequestId(bytes), error: e });
+      return;
+    }
+    this.#counts.cancels++;
+    const job = conn.jobs.get(requestId);
+    if (job === undefined) return; // already answered: the cancel crossed the reply
+    this.#scheduler.cancel(job);
+    conn.jobs.delete(requestId);
+    this.#queueDepth--;
+  }
+
+  /** Sends a job's one reply, unless it was cancelled or its connection is gone. */
+  #answer(job: EdgeJob<Connection>, outcome: JobOutcome): void {
+    const conn = job.owner;
+    const { requestId, exit } = job.task.request;
+    if (conn.jobs.get(requestId) !== job) return;
+    conn.jobs.delete(requestId);
+    this.#queueDepth--;
+    if (!outcome.ok) {
+      this.#fail(conn.ws, { requestId, queueMs: outcome.queueMs, error: outcome.error });
+      return;
+    }
+    const r = outcome.result;
+    this.#counts.repliesOk++;
+    this.#send(conn.ws, encodeReply({ requestId, status: 'OK', exit, queueMs: outcome.queueMs, computeMs: r.computeMs, numClasses: r.numClasses, predictedClasses: r.predictedClasses, probabilities: r.probabilities }));
   }
 
   #fail(ws: WebSocket, f: { requestId: number; error: unknown; queueMs?: number }): void {
@@ -234,7 +278,7 @@ class EdgeServerImpl implements EdgeServer {
       if ((await Promise.race([closed, grace])) === 'timeout') for (const ws of clients) ws.terminate();
       clearTimeout(timer);
       await closed;
-      await this.#tail;
+      await this.#scheduler.close();
       await this.#compute.close();
       await httpClosed;
     })();
@@ -250,10 +294,10 @@ class EdgeServerImpl implements EdgeServer {
  */
 export async function startEdgeServer(opts: { pkg: ModelPackage; config?: Partial<EdgeServerConfig> }): Promise<EdgeServer> {
   const config = resolveEdgeServerConfig(opts.config);
-  const compute = new EdgeCompute({ pkg: opts.pkg, profile: config.profile, intraOpNumThreads: config.intraOpNumThreads });
+  const compute = await EdgeCompute.create({ pkg: opts.pkg, profile: config.profile, workers: config.workers, intraOpNumThreads: config.intraOpNumThreads });
   try {
-    if (config.warmSessions) await compute.warmAll();
-    const server = new EdgeServerImpl(config, compute);
+    const seedMs = config.warmSessions ? await compute.warmAll() : new Map<string, number>();
+    const server = new EdgeServerImpl(config, compute, seedMs);
     await server.listen();
     return server;
   } catch (e) {

@@ -8,7 +8,7 @@
  * | off | type | field |
  * |---|---|---|
  * | 0 | u32 | magic 0x464e4943 ("CINF" in byte order) |
- * | 4 | u8 | version (1) |
+ * | 4 | u8 | version (2) |
  * | 5 | u8 | kind: 1 request |
  * | 6 | u8 | partition (stages the device ran) |
  * | 7 | u8 | exit (1-based) |
@@ -18,7 +18,7 @@
  * | 17 | u8 | dtype of the payload: 0 float32, 1 float16, 2 int8, 3 uint8 (must match encoding) |
  * | 18 | u8 | rank, 1..8 |
  * | 19 | u8 | reserved, 0 |
- * | 20 | f32 | deadline: ms the device still had when it sent the frame; 0 = none |
+ * | 20 | f32 | budget: ms from sending during which the device will still use a reply (its give-up time, relative because device and edge clocks differ); 0 = none |
  * | 24 | f32 | int8 scale (1 otherwise) |
  * | 28 | i32 | int8 zero point (0 otherwise) |
  * | 32 | u32×rank | dims, batch first, each ≥ 1 |
@@ -28,6 +28,12 @@
  * exit u8, request id u32, edge queueMs f32, edge computeMs f32, batch u16, classes u16,
  * message bytes u16, reserved u16; then predicted class i32×batch, probabilities
  * f32×batch×classes, and a UTF-8 message (error detail; empty when OK).
+ *
+ * Cancel (kind 3, 12 bytes; cancel-frame.ts): the device gave up on a request id; the edge
+ * drops it if it has not started it, and sends no reply.
+ *
+ * Version 2 (was 1): the f32 at 20 is the device's give-up budget (was the whole time left),
+ * the cancel frame, and the ERR_EDGE_BUSY status from admission control.
  */
 import { CoinferError } from '../../common/errors.ts';
 import { ENCODINGS, type Encoding } from '../action.ts';
@@ -35,12 +41,13 @@ import { BYTES_PER_ELEMENT } from './tensor-codec.ts';
 import { wireStatusNumber, wireStatusOf, type WireStatus } from './wire-status.ts';
 
 export const WIRE_MAGIC = 0x464e4943;
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const MAX_RANK = 8;
 export const REQUEST_FIXED_BYTES = 32;
 export const REPLY_FIXED_BYTES = 28;
-const KIND_REQUEST = 1;
-const KIND_REPLY = 2;
+export const KIND_REQUEST = 1;
+export const KIND_REPLY = 2;
+export const KIND_CANCEL = 3;
 /** The payload dtype byte for each encoding (index = dtype number). */
 const DTYPE_OF: Readonly<Record<Encoding, number>> = { f32: 0, f16: 1, int8: 2, uint8: 3 };
 
@@ -57,7 +64,7 @@ export interface RequestHeader {
   readonly encoding: Encoding;
   /** Tensor dims, batch first; 1..8 of them, each an integer ≥ 1. */
   readonly dims: readonly number[];
-  /** Budget the device had left when sending, ms (float32); 0 = no deadline. */
+  /** Ms from sending during which the device still uses a reply (float32); 0 = no deadline. */
   readonly deadlineMs: number;
   /** int8 quantisation step (1 for other encodings). */
   readonly scale: number;
@@ -89,17 +96,17 @@ export interface ReplyFrame {
   readonly message: string;
 }
 
-function frameError(code: 'ERR_FRAME_MALFORMED' | 'ERR_FRAME_TRUNCATED' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_BAD_MAGIC' | 'ERR_FRAME_BAD_VERSION', msg: string): CoinferError {
+export function frameError(code: 'ERR_FRAME_MALFORMED' | 'ERR_FRAME_TRUNCATED' | 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_BAD_MAGIC' | 'ERR_FRAME_BAD_VERSION', msg: string): CoinferError {
   return new CoinferError(code, msg);
 }
 
-function dataView(frame: Uint8Array): DataView {
+export function dataView(frame: Uint8Array): DataView {
   return new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
 }
 
 /** Checks magic, version and kind; shared by requests and replies. */
-function checkPreamble(v: DataView, kind: number, fixedBytes: number): void {
-  const what = kind === KIND_REQUEST ? 'request' : 'reply';
+export function checkPreamble(v: DataView, kind: number, fixedBytes: number): void {
+  const what = kind === KIND_REQUEST ? 'request' : kind === KIND_REPLY ? 'reply' : 'cancel';
   if (v.byteLength < 4) throw frameError('ERR_FRAME_TRUNCATED', `A ${what} frame needs at least ${fixedBytes} bytes, actually ${v.byteLength}`);
   const magic = v.getUint32(0, true);
   if (magic !== WIRE_MAGIC) {

@@ -19,6 +19,7 @@ export const WIRE_STATUSES = [
   'ERR_EDGE_INTERNAL', // 10
   'ERR_UNAUTHORIZED', // 11
   'ERR_DEADLINE_EXCEEDED', // 12: the request's deadline passed while it waited in the edge queue
+  'ERR_EDGE_BUSY', // 13: admission control: the predicted wait would pass the request's budget
 ] as const satisfies readonly ('OK' | ErrorCode)[];
 
 export type WireStatus = (typeof WIRE_STATUSES)[number];

@@ -140,7 +140,7 @@ describe('DeviceRuntime', () => {
     await withDevice({ edgeUrl: edge.url, fallbackMarginMs: 10 }, async (d) => {
       const r = await d.infer({ action: { exit: 5, partition: 6, encoding: 'f32' }, image: image(3), deadlineMs: 150 });
       expect(r).toMatchObject({ fallback: true, fallbackReason: 'timeout', bytes: 0, hitDeadline: true });
-      expect(r.uplinkMs).toBeGreaterThan(100); // it really waited on the link, then gave up
+      expect(r.uplinkMs).toBeGreaterThan(40); // it really waited on the link, then gave up (the reserve grows with timer lateness)
       expect(r.totalMs).toBeLessThanOrEqual(150);
       expect(r.predictedClass).toBe(localPredictions[r.answeredExit - 1]![3]);
     }, shaper);

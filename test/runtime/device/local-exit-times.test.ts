@@ -27,12 +27,19 @@ describe('LocalExitTimes', () => {
     expect(t.bestWithin(5).exit).toBe(2);
   });
 
-  it('moves the estimate towards new observations and floors it by the stretched target', () => {
-    const t = new LocalExitTimes(manifest([null]), { targetMs: [3] });
+  it('scales every exit by a high percentile of recent slowdowns, floored by the stretched target', () => {
+    const t = new LocalExitTimes(manifest([null, null]), { targetMs: [3, 0], percentile: 0.9 });
     t.observe(1, 1);
+    t.observe(2, 4);
     expect(t.estimateMs(1)).toBe(3); // emulated target dominates
     expect(t.estimateMs(1, 2)).toBe(6); // stretched by the load factor
-    t.observe(1, 11);
-    expect(t.estimateMs(1)).toBeCloseTo(1 + 0.2 * 10, 10);
+    expect(t.estimateMs(2)).toBe(4);
+    for (let i = 0; i < 9; i++) t.observeSlowdown(1);
+    t.observeSlowdown(3); // one slow run in ten: the 90th percentile sees it
+    expect(t.estimateMs(2)).toBe(12);
+    t.observe(1, 2.5); // an exit-1 run at 2.5× its base also counts as a slowdown
+    expect(t.slowdown).toBe(2.5); // rank ⌊0.9·11⌋ of [1×9, 2.5, 3]
+    for (let i = 0; i < 128; i++) t.observeSlowdown(1); // the load went away: the window forgets
+    expect(t.estimateMs(2)).toBe(4);
   });
 });

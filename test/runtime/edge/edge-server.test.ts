@@ -11,6 +11,7 @@ import { loadSamples } from '../../../runtime/model/samples.ts';
 import { SessionCache } from '../../../runtime/model/session-cache.ts';
 import { startEdgeServer, type EdgeServer } from '../../../runtime/edge/edge-server.ts';
 import { argmaxRows } from '../../../runtime/device/argmax-rows.ts';
+import { encodeCancel } from '../../../runtime/wire/cancel-frame.ts';
 import { encodeRequest, REQUEST_FIXED_BYTES, type RequestHeader } from '../../../runtime/wire/protocol.ts';
 import { encodeRawInput, encodeTensor } from '../../../runtime/wire/tensor-codec.ts';
 import { connectWireTestClient } from './wire-test-client.ts';
@@ -167,20 +168,80 @@ describe('startEdgeServer', () => {
     });
   });
 
-  it('drops a request whose deadline passed in the queue', async () => {
-    await withEdge({ profile: 'edgent-desktop' }, async (edge) => {
+  it('refuses at once, as busy, a request whose budget cannot cover the queued work', async () => {
+    await withEdge({ profile: 'edgent-desktop', workers: 1 }, async (edge) => {
       const c = await connectWireTestClient(edge.url);
       c.send(goodFrame(1));
       c.send(encodeRequest(header({ requestId: 2, deadlineMs: 0.01 }), encodeTensor(lrn2, 'f32').bytes));
-      expect((await c.nextReply()).status).toBe('OK');
-      const late = await c.nextReply();
-      expect(late).toMatchObject({ requestId: 2, status: 'ERR_DEADLINE_EXCEEDED' });
+      const first = await c.nextReply();
+      expect(first).toMatchObject({ requestId: 2, status: 'ERR_EDGE_BUSY' }); // before request 1 completes
+      expect((await c.nextReply())).toMatchObject({ requestId: 1, status: 'OK' });
+      expect(edge.stats.scheduler.busy).toBe(1);
+      await c.close();
+    });
+  });
+
+  it('drops a cancelled queued request without a reply and keeps serving', async () => {
+    await withEdge({ profile: 'edgent-desktop', workers: 1, batchWaitMs: 0, maxBatchSamples: 1 }, async (edge) => {
+      const c = await connectWireTestClient(edge.url);
+      c.send(goodFrame(1));
+      c.send(goodFrame(2));
+      c.send(encodeCancel(2));
+      c.send(goodFrame(3));
+      expect(await c.nextReply()).toMatchObject({ requestId: 1, status: 'OK' });
+      expect(await c.nextReply()).toMatchObject({ requestId: 3, status: 'OK' });
+      expect(edge.stats.cancels).toBe(1);
+      expect(edge.stats.scheduler.cancelledQueued).toBe(1);
+      expect(edge.stats.scheduler.samplesComputed).toBe(2);
+      await c.close();
+    });
+  });
+
+  it('bounds the batch dimension: a huge batch is refused at once and others are served', async () => {
+    await withEdge({ maxRequestBatch: 8 }, async (edge) => {
+      const c = await connectWireTestClient(edge.url);
+      const big = new Float32Array(lrn2.length * 9);
+      c.send(encodeRequest(header({ requestId: 7, dims: [9, ...pkg.manifest.stages[5]!.outputShape] }), encodeTensor(big, 'f32').bytes));
+      expect(await c.nextReply()).toMatchObject({ requestId: 7, status: 'ERR_FRAME_TOO_LARGE' });
+      c.send(goodFrame(8));
+      expect(await c.nextReply()).toMatchObject({ requestId: 8, status: 'OK' });
+      await c.close();
+    });
+  });
+
+  it('keeps serving other devices while a long batch runs in a worker', async () => {
+    await withEdge({ maxRequestBatch: 4096, workers: 2 }, async (edge) => {
+      const a = await connectWireTestClient(edge.url);
+      const n = 512;
+      a.send(encodeRequest(header({ requestId: 1, partition: 0, encoding: 'uint8', dims: [n, ...pkg.manifest.input.shape] }), new Uint8Array(image.length * n)));
+      const aReply = a.nextReply().then((r) => ({ who: 'a', r }));
+      const b = await connectWireTestClient(edge.url); // connects while the big batch runs
+      b.send(goodFrame(2));
+      const first = await Promise.race([aReply, b.nextReply().then((r) => ({ who: 'b', r }))]);
+      expect(first.who).toBe('b');
+      expect(first.r.status).toBe('OK');
+      expect((await aReply).r.predictedClasses.length).toBe(n);
+      await Promise.all([a.close(), b.close()]);
+    });
+  });
+
+  it('micro-batches same (partition, exit) requests into one run with the same answers', async () => {
+    await withEdge({ workers: 1, batchWaitMs: 20, maxBatchSamples: 8 }, async (edge) => {
+      const c = await connectWireTestClient(edge.url);
+      for (let id = 1; id <= 4; id++) c.send(goodFrame(id));
+      for (let id = 1; id <= 4; id++) {
+        const r = await c.nextReply();
+        expect(r.status).toBe('OK');
+        expect(argmaxRows(r.probabilities, 10)[0]).toBe(argmaxRows(wholeProbs, 10)[0]);
+        for (let k = 0; k < 10; k++) expect(r.probabilities[k]).toBeCloseTo(wholeProbs[k]!, 4);
+      }
+      expect(edge.stats.scheduler.batches).toBeLessThan(4);
       await c.close();
     });
   });
 
   it('rejects a bad config with ERR_INVALID_CONFIG', async () => {
-    for (const config of [{ port: -1 }, { maxInFlight: 0 }, { profile: 'fast' as never }, { token: '' }]) {
+    for (const config of [{ port: -1 }, { maxInFlight: 0 }, { profile: 'fast' as never }, { token: '' }, { workers: 0 }, { batchWaitMs: -1 }, { maxRequestBatch: 1.5 }, { bogus: 1 } as never]) {
       const e = await startEdgeServer({ pkg, config }).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(CoinferError);
       expect((e as CoinferError).code).toBe('ERR_INVALID_CONFIG');

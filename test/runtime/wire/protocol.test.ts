@@ -10,6 +10,7 @@ import {
   type RequestHeader,
 } from '../../../runtime/wire/protocol.ts';
 import { encodeTensor } from '../../../runtime/wire/tensor-codec.ts';
+import { decodeCancel, encodeCancel, frameKind } from '../../../runtime/wire/cancel-frame.ts';
 import { WIRE_STATUSES, wireStatusForError, wireStatusNumber, wireStatusOf } from '../../../runtime/wire/wire-status.ts';
 
 const MAX = 1 << 20;
@@ -169,7 +170,8 @@ describe('wire statuses', () => {
     expect(wireStatusNumber('ERR_TOO_MANY_IN_FLIGHT')).toBe(9);
     expect(wireStatusNumber('ERR_UNAUTHORIZED')).toBe(11);
     expect(wireStatusNumber('ERR_DEADLINE_EXCEEDED')).toBe(12);
-    expect(WIRE_STATUSES.length).toBe(13);
+    expect(wireStatusNumber('ERR_EDGE_BUSY')).toBe(13);
+    expect(WIRE_STATUSES.length).toBe(14);
   });
 
   it('map unknown numbers and foreign errors to ERR_EDGE_INTERNAL', () => {
@@ -177,5 +179,28 @@ describe('wire statuses', () => {
     expect(wireStatusForError(new Error('boom'))).toBe('ERR_EDGE_INTERNAL');
     expect(wireStatusForError(new CoinferError('ERR_TRACE_FORMAT', 'x'))).toBe('ERR_EDGE_INTERNAL');
     expect(wireStatusForError(new CoinferError('ERR_FRAME_WRONG_SHAPE', 'x'))).toBe('ERR_FRAME_WRONG_SHAPE');
+  });
+});
+
+describe('cancel frames', () => {
+  it('round-trip the request id and are told apart from requests and replies', () => {
+    const f = encodeCancel(0xfffffffe);
+    expect(frameKind(f)).toBe('cancel');
+    expect(decodeCancel(f).requestId).toBe(0xfffffffe);
+    expect(frameKind(new Uint8Array(3))).toBeNull();
+  });
+
+  it('refuse a wrong length, reserved bytes or version with stable codes', () => {
+    const long = new Uint8Array(16);
+    long.set(encodeCancel(1));
+    const reserved = encodeCancel(1);
+    reserved[6] = 1;
+    const version = encodeCancel(1);
+    version[4] = 1;
+    for (const [frame, code] of [[long, 'ERR_FRAME_MALFORMED'], [reserved, 'ERR_FRAME_MALFORMED'], [version, 'ERR_FRAME_BAD_VERSION'], [encodeCancel(1).subarray(0, 8), 'ERR_FRAME_TRUNCATED']] as const) {
+      const e = (() => { try { decodeCancel(frame); return null; } catch (err) { return err; } })();
+      expect(e).toBeInstanceOf(CoinferError);
+      expect((e as CoinferError).code).toBe(code);
+    }
   });
 });
