@@ -1,5 +1,5 @@
 /**
- * Online learning (DESIGN §7): runtime outcomes arrive as an Observable of transitions, go into
+ * Online learning (docs/architecture.md §7): runtime outcomes arrive as an Observable of transitions, go into
  * replay, the learner trains on a schedule (every k transitions, or on a timer), and after each
  * train round the acting policy's weights are hot-swapped. The result is an Observable of
  * learner events; subscribing starts it, unsubscribing stops consuming and training.

@@ -1,5 +1,5 @@
 /**
- * Compute profiles of the device and the edge (DESIGN §4). `native` runs at this machine's
+ * Compute profiles of the device and the edge (docs/architecture.md §4). `native` runs at this machine's
  * speed. An Edgent profile *emulates* a slower (or differently shaped) machine: the sub-model
  * really runs, then the caller waits until the profile's predicted time for the layers it ran
  * if the real run was faster (a real run slower than the prediction is reported as it was).

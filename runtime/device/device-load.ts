@@ -1,5 +1,5 @@
 /**
- * The device-load knob (DESIGN §4): real background CPU work in worker threads, so the
+ * The device-load knob (docs/architecture.md §4): real background CPU work in worker threads, so the
  * device's inference competes for the processor as it would on a busy phone. Each worker
  * spins for `busy` ms and sleeps for the rest of every `periodMs` period (duty cycling); a
  * load of 1.5 runs two workers at 75 % each.

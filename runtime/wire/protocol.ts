@@ -1,5 +1,5 @@
 /**
- * Binary frames of the device↔edge protocol (DESIGN §3): one request frame per inference
+ * Binary frames of the device↔edge protocol (docs/architecture.md §3): one request frame per inference
  * request (header + crossing tensor), one reply frame per request. All integers and floats
  * little-endian.
  *

@@ -1,5 +1,5 @@
 /**
- * Wire encodings of the crossing tensor (DESIGN §3). Pure functions over typed arrays.
+ * Wire encodings of the crossing tensor (docs/architecture.md §3). Pure functions over typed arrays.
  *
  * - `f32`: the float32 bytes as they are (exact; zero-copy on encode).
  * - `f16`: IEEE half, round to nearest even (f16.ts); values beyond ±65504 saturate to ±65504
@@ -15,7 +15,7 @@
  *
  * The wire is little-endian; typed-array views assume a little-endian host (checked once).
  * Decoders accept misaligned byte views (ws hands out slices of its socket chunks at any
- * offset, FEASIBILITY Q6) and copy only when the offset is not a multiple of the element size.
+ * offset; a Float32Array view over such a slice throws) and copy only when the offset is not a multiple of the element size.
  */
 import { endianness } from 'node:os';
 import { CoinferError } from '../../common/errors.ts';
