@@ -1,3 +1,4 @@
+import { thrownCoinferError } from '../../helpers/thrown.ts';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,16 +15,7 @@ import { loadTrace, parseTraceText } from '../../../runtime/link/trace.ts';
 const fixtures = fileURLToPath(new URL('./fixtures', import.meta.url));
 const shipped = (source: string, name: string) => join(DEFAULT_TRACES_DIR, source, `${name}.csv`);
 
-function traceError(fn: () => unknown): CoinferError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CoinferError);
-    expect((e as CoinferError).code).toBe('ERR_TRACE_FORMAT');
-    return e as CoinferError;
-  }
-  throw new Error('expected ERR_TRACE_FORMAT, nothing was thrown');
-}
+const traceError = (fn: () => unknown): CoinferError => thrownCoinferError(fn, 'ERR_TRACE_FORMAT');
 
 async function rejection(p: Promise<unknown>): Promise<CoinferError> {
   const e = await p.then(() => null, (x: unknown) => x);

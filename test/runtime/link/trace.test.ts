@@ -1,3 +1,4 @@
+import { thrownCoinferError } from '../../helpers/thrown.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -5,16 +6,7 @@ import { CoinferError } from '../../../common/errors.ts';
 import { constantTrace, createTrace, loadTrace, parseTraceCsv } from '../../../runtime/link/trace.ts';
 import { DEFAULT_TRACES_DIR, listTraces } from '../../../runtime/link/trace-catalog.ts';
 
-function formatError(fn: () => unknown): CoinferError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CoinferError);
-    expect((e as CoinferError).code).toBe('ERR_TRACE_FORMAT');
-    return e as CoinferError;
-  }
-  throw new Error('expected ERR_TRACE_FORMAT, nothing was thrown');
-}
+const formatError = (fn: () => unknown): CoinferError => thrownCoinferError(fn, 'ERR_TRACE_FORMAT');
 
 describe('parseTraceCsv', () => {
   it('reads rows, sample-and-hold duration = last t + median interval', () => {
