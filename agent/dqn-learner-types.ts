@@ -29,3 +29,16 @@ export interface TrainRoundResult {
   /** Whether the target net was updated during the round. */
   readonly targetUpdated: boolean;
 }
+
+/** Adam's state and the learner's step count, as typed arrays (saved in a checkpoint's learner state). */
+export interface OptimizerState {
+  /** Learner gradient steps (drives the target-sync schedule). */
+  readonly gradientSteps: number;
+  /** Adam's iteration count (its int32 `iter` weight). */
+  readonly iterations: number;
+  /** Adam's running β1^t and β2^t (null: not readable from this tfjs version; setWeights recomputes them). */
+  readonly accBeta1: number | null;
+  readonly accBeta2: number | null;
+  /** First moments then second moments, one per trainable variable in order; empty before the first step. */
+  readonly moments: readonly { readonly shape: readonly number[]; readonly values: Float32Array }[];
+}

@@ -17,7 +17,7 @@ import { CoinferError } from '../common/errors.ts';
 import type { Rng } from '../common/rng.ts';
 import type { Tf } from '../common/tf-backend.ts';
 import type { DqnConfig } from './dqn-config.ts';
-import type { DqnLearnerOptions, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
+import type { DqnLearnerOptions, OptimizerState, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
 import { linearSchedule } from './epsilon-schedule.ts';
 import { copyWeights, createQNetwork, readWeights, writeWeights, type LayersModel, type NetworkWeights, type QNetworkSpec } from './q-network.ts';
 import type { ReplayMemory, TransitionBatch } from './replay-memory.ts';
@@ -25,7 +25,7 @@ import type { ReplayMemory, TransitionBatch } from './replay-memory.ts';
 /** Q of a masked-out action: large and negative but finite, so 0 · it stays 0 (−Infinity · 0 = NaN). */
 const MASKED_Q = -1e9;
 
-export type { DqnLearnerOptions, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
+export type { DqnLearnerOptions, OptimizerState, TrainRoundResult, TrainStepResult } from './dqn-learner-types.ts';
 
 export class DqnLearner {
   readonly config: DqnConfig;
@@ -57,6 +57,66 @@ export class DqnLearner {
   /** Gradient steps taken so far. */
   get gradientSteps(): number {
     return this.#gradientSteps;
+  }
+
+  /**
+   * Adam's state as fresh typed arrays (empty moments before the first step: Adam allocates
+   * them lazily), with the gradient-step count, for saving (agent/learner-state.ts).
+   */
+  async exportOptimizerState(): Promise<OptimizerState> {
+    this.#check();
+    const named = await this.#optimizer.getWeights(); // [iter (int32 scalar, a fresh tensor), m…, v…]
+    const [iter, ...moments] = named;
+    const iterations = (await iter!.tensor.data())[0]!;
+    iter!.tensor.dispose();
+    const acc = this.#accBetas();
+    return {
+      gradientSteps: this.#gradientSteps,
+      iterations,
+      accBeta1: acc ? (acc[0].dataSync() as Float32Array)[0]! : null,
+      accBeta2: acc ? (acc[1].dataSync() as Float32Array)[0]! : null,
+      moments: moments.map((m) => ({ shape: [...m.tensor.shape], values: Float32Array.from(m.tensor.dataSync() as Float32Array) })),
+    };
+  }
+
+  /**
+   * Restores a saved Adam state and gradient-step count (the network weights come separately).
+   * @throws CoinferError ERR_CHECKPOINT_INCOMPATIBLE when the moments do not match the network's variables.
+   */
+  async importOptimizerState(state: OptimizerState): Promise<void> {
+    this.#check();
+    const tf = this.#tf;
+    const shapes = this.#vars.map((v) => v.shape);
+    const expected = state.moments.length === 0 ? 0 : 2 * shapes.length;
+    const ok = state.moments.length === expected && state.moments.every((m, i) => {
+      const s = shapes[i % shapes.length]!;
+      return m.shape.length === s.length && m.shape.every((d, k) => d === s[k]) && m.values.length === m.shape.reduce((x, y) => x * y, 1);
+    });
+    if (!ok) {
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Expected Adam moments for ${shapes.length} variables of shapes ${JSON.stringify(shapes)} (twice), actually ${state.moments.length} of shapes ${JSON.stringify(state.moments.map((m) => m.shape))}: the learner state belongs to another network`);
+    }
+    this.#gradientSteps = state.gradientSteps;
+    if (state.moments.length === 0) return; // saved before the first step: nothing allocated yet
+    const tensors = [tf.scalar(state.iterations, 'int32'), ...state.moments.map((m) => tf.tensor(m.values, [...m.shape]))];
+    const names = (await this.#optimizer.getWeights()).map((w) => w.name);
+    await this.#optimizer.setWeights(tensors.map((tensor, i) => ({ name: names[i] ?? `moment_${i}`, tensor })));
+    tensors.forEach((t) => t.dispose()); // setWeights copied them into variables
+    // setWeights recomputes β^t with pow(); the original accumulated it by repeated float32
+    // multiplication, which differs in the last bits: put back the saved values so a resumed
+    // run's updates equal the uninterrupted run's.
+    const acc = this.#accBetas();
+    if (acc && state.accBeta1 !== null && state.accBeta2 !== null) {
+      tf.tidy(() => {
+        acc[0].assign(tf.scalar(state.accBeta1!));
+        acc[1].assign(tf.scalar(state.accBeta2!));
+      });
+    }
+  }
+
+  /** Adam's running β1^t, β2^t variables (tfjs keeps them unexported; null if that ever changes). */
+  #accBetas(): readonly [TfNs.Variable, TfNs.Variable] | null {
+    const o = this.#optimizer as unknown as { accBeta1?: TfNs.Variable; accBeta2?: TfNs.Variable };
+    return o.accBeta1 && o.accBeta2 ? [o.accBeta1, o.accBeta2] : null;
   }
 
   /** Q-values of one observation under the online net (length actionCount; tests and probes: acting uses ActingPolicy). */
@@ -148,6 +208,12 @@ export class DqnLearner {
     this.#check();
     writeWeights(this.#tf, this.onlineNet, weights);
     copyWeights(this.#tf, this.targetNet, this.onlineNet);
+  }
+
+  /** Overwrites the target net only (restoring a saved learner state, whose target lags the online net). */
+  setTargetWeights(weights: NetworkWeights): void {
+    this.#check();
+    writeWeights(this.#tf, this.targetNet, weights);
   }
 
   /** Releases both networks and the optimizer state. Idempotent. */

@@ -17,6 +17,8 @@ export interface DqnTrainerOptions {
   readonly rng: Rng;
   /** A memory to reuse; by default one is built from the learner's config. */
   readonly memory?: ReplayMemory;
+  /** Env steps already recorded before this trainer (a resumed learner state's count; default 0). */
+  readonly transitions?: number;
 }
 
 export class DqnTrainer {
@@ -34,6 +36,12 @@ export class DqnTrainer {
       options.memory ??
       new ReplayMemory({ capacity: c.replayCapacity, observationSize: learner.spec.observationSize, actionCount: learner.spec.actionCount, prioritized: c.prioritized });
     this.#nStep = new NStepAccumulator({ nStep: c.nStep, gamma: c.gamma });
+    this.#transitions = options.transitions ?? 0;
+  }
+
+  /** The replay sampling stream (its position is saved with the learner state). */
+  get rng(): Rng {
+    return this.#rng;
   }
 
   /** Env steps recorded by this trainer. */

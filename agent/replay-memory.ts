@@ -44,6 +44,21 @@ export interface ReplayMemoryOptions {
   readonly prioritized?: { readonly alpha: number; readonly eps: number } | null;
 }
 
+/**
+ * A memory's contents for saving (agent/learner-state.ts): the filled rows 0..size-1 (a ring
+ * fills from slot 0, so these are all the filled slots), the write position and, for prioritised
+ * memory, the leaf priorities (the sum-tree is rebuilt from them exactly: every inner node is
+ * the sum of its children) and the running maximum. Arrays are views: copy before mutating.
+ */
+export interface ReplayMemoryState {
+  readonly next: number;
+  readonly size: number;
+  readonly maxPriority: number;
+  readonly rows: TransitionRows;
+  /** [size] leaf priorities p^α, or null for uniform memory. */
+  readonly priorities: Float64Array | null;
+}
+
 export class ReplayMemory {
   readonly capacity: number;
   readonly observationSize: number;
@@ -189,6 +204,65 @@ export class ReplayMemory {
       tree.set(slot, p);
       if (p > this.#maxPriority) this.#maxPriority = p;
     }
+  }
+
+  /** The contents as views of the ring (caller must not mutate; saved by agent/learner-state.ts). */
+  exportState(): ReplayMemoryState {
+    const n = this.#size;
+    const o = this.observationSize;
+    const a = this.actionCount;
+    let priorities: Float64Array | null = null;
+    if (this.#tree) {
+      priorities = new Float64Array(n);
+      for (let i = 0; i < n; i++) priorities[i] = this.#tree.get(i);
+    }
+    return {
+      next: this.#next,
+      size: n,
+      maxPriority: this.#maxPriority,
+      rows: {
+        size: n,
+        observations: this.#obs.subarray(0, n * o),
+        actions: this.#actions.subarray(0, n),
+        rewards: this.#rewards.subarray(0, n),
+        nextObservations: this.#nextObs.subarray(0, n * o),
+        discounts: this.#discounts.subarray(0, n),
+        nextActionMasks: this.#nextMasks.subarray(0, n * a),
+      },
+      priorities,
+    };
+  }
+
+  /**
+   * Replaces the contents with a saved state (an empty or a used memory alike).
+   * @throws CoinferError ERR_CHECKPOINT_INCOMPATIBLE when the state does not fit this memory's shape or kind.
+   */
+  importState(state: ReplayMemoryState): void {
+    const n = state.size;
+    const o = this.observationSize;
+    const a = this.actionCount;
+    const r = state.rows;
+    const fits = Number.isInteger(n) && n >= 0 && n <= this.capacity && Number.isInteger(state.next) && state.next >= 0 && state.next < this.capacity
+      && (n === this.capacity || state.next === n) && r.size === n && r.observations.length === n * o && r.nextObservations.length === n * o
+      && r.actions.length === n && r.rewards.length === n && r.discounts.length === n && r.nextActionMasks.length === n * a;
+    if (!fits) {
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Expected a replay state of at most ${this.capacity} rows of ${o} features and ${a} actions, actually ${n} rows (next ${state.next}, ${r.observations.length} observation values): resume with the replay config it was saved with`);
+    }
+    if ((state.priorities !== null) !== this.prioritized || (state.priorities !== null && state.priorities.length !== n)) {
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Expected a ${this.prioritized ? 'prioritised' : 'uniform'} replay state, actually ${state.priorities ? `${state.priorities.length} priorities for ${n} rows` : 'no priorities'}: resume with the replay config it was saved with`);
+    }
+    this.#obs.set(r.observations);
+    this.#nextObs.set(r.nextObservations);
+    this.#actions.set(r.actions);
+    this.#rewards.set(r.rewards);
+    this.#discounts.set(r.discounts);
+    this.#nextMasks.set(r.nextActionMasks);
+    if (this.#tree) {
+      for (let i = 0; i < this.capacity; i++) this.#tree.set(i, i < n ? state.priorities![i]! : 0);
+    }
+    this.#next = state.next;
+    this.#size = n;
+    this.#maxPriority = state.maxPriority;
   }
 
   #gather(indices: Int32Array, weights: Float32Array): TransitionBatch {

@@ -19,6 +19,7 @@ import { DqnLearner, type TrainRoundResult } from './dqn-learner.ts';
 import { EnvVector, type VectorEnv } from './env-vector.ts';
 import { epsilonAt } from './epsilon-schedule.ts';
 import type { NetworkWeights } from './q-network.ts';
+import { applyLearnerState, captureLearnerState, type LearnerState } from './learner-state.ts';
 import { ReplayMemory } from './replay-memory.ts';
 import { VecNStep } from './vec-n-step.ts';
 
@@ -37,7 +38,16 @@ export interface TrainCallback {
   /** Receives every progress and evaluation record. */
   onProgress?(record: MetricsRecord): void;
   /** Runs (awaited) after each evaluation with its metrics, e.g. to save a checkpoint. */
-  onEvaluation?(event: { readonly learner: DqnLearner; readonly step: number; readonly metrics: Metrics }): Promise<void> | void;
+  onEvaluation?(event: EvaluationEvent): Promise<void> | void;
+}
+
+/** What `onEvaluation` receives. */
+export interface EvaluationEvent {
+  readonly learner: DqnLearner;
+  readonly step: number;
+  readonly metrics: Metrics;
+  /** The learner state at this step (replay, Adam, counters, streams), for `--save-learner-state`; encode it before the loop goes on. */
+  captureLearnerState(): Promise<LearnerState>;
 }
 
 export interface TrainDqnOptions {
@@ -53,8 +63,12 @@ export interface TrainDqnOptions {
   /** Env steps between progress records (default 1000). */
   readonly progressEvery?: number;
   readonly callbacks?: readonly TrainCallback[];
-  /** Continue from these weights at this global step (ε continues; the replay memory starts empty). */
-  readonly resumeFrom?: { readonly weights: NetworkWeights; readonly step: number };
+  /**
+   * Continue from these weights at this global step. ε continues; without `learnerState` the
+   * replay memory starts empty, Adam fresh and β from its start. With it, replay, Adam, the
+   * target net, counters and random streams continue too (the env itself restarts from a reset).
+   */
+  readonly resumeFrom?: { readonly weights: NetworkWeights; readonly step: number; readonly learnerState?: LearnerState };
   /** Stops the loop at the next progress boundary; the result covers the steps taken. */
   readonly signal?: AbortSignal;
 }
@@ -101,12 +115,30 @@ export async function trainDqn(tf: Tf, options: TrainDqnOptions): Promise<TrainD
   const progressEvery = options.progressEvery ?? 1000;
   const startStep = options.resumeFrom?.step ?? 0;
   const root = createRng(config.seed + startStep); // a resumed run draws a fresh stream, not a replay of the first
-  const actRng = root.fork();
-  const sampleRng = root.fork();
+  let actRng = root.fork();
+  let sampleRng = root.fork();
 
   await env.reset(config.seed + startStep);
   const learner = new DqnLearner(tf, { config, observationSize: O, actionCount: A, ...(options.resumeFrom ? { initialWeights: options.resumeFrom.weights } : {}) });
   const memory = new ReplayMemory({ capacity: config.replayCapacity, observationSize: O, actionCount: A, prioritized: config.prioritized });
+  // Counters for β, learningStarts and trainEvery: per call without a learner state (as before
+  // learner states existed), global with one, so the resumed run keeps the uninterrupted cadence.
+  let stepBase = 0;
+  let roundsDue = 0;
+  const saved = options.resumeFrom?.learnerState;
+  if (saved) {
+    try {
+      const applied = await applyLearnerState(saved, { learner, memory });
+      actRng = applied.rngs['act'] ?? actRng;
+      sampleRng = applied.rngs['sample'] ?? sampleRng;
+      stepBase = startStep;
+      roundsDue = applied.roundsDue;
+    } catch (e) {
+      learner.dispose();
+      throw e;
+    }
+  }
+  let taken = 0; // env steps in this call
   const nStep = new VecNStep({ numEnvs: N, observationSize: O, actionCount: A, nStep: config.nStep, gamma: config.gamma });
   // Acting runs on a plain-JS copy of the online net, refreshed after every train round (a tf
   // forward per vector step costs more on wasm than the JS pass for these small MLPs).
@@ -146,12 +178,11 @@ export async function trainDqn(tf: Tf, options: TrainDqnOptions): Promise<TrainD
   const evaluation = async (step: number): Promise<void> => {
     lastEval = await options.evaluate!(learner, step);
     emit({ step, metrics: lastEval });
-    for (const cb of callbacks) await cb.onEvaluation?.({ learner, step, metrics: lastEval });
+    const capture = () => captureLearnerState({ learner, memory, envSteps: startStep + taken, betaSteps: stepBase + taken, roundsDue, rngs: { act: actRng, sample: sampleRng } });
+    for (const cb of callbacks) await cb.onEvaluation?.({ learner, step, metrics: lastEval, captureLearnerState: capture });
   };
 
   try {
-    let taken = 0; // env steps in this call
-    let roundsDue = 0;
     while (taken < steps && !options.signal?.aborted) {
       const step = startStep + taken;
       // 1. act: ε-greedy for every lane from one batched forward pass
@@ -181,10 +212,10 @@ export async function trainDqn(tf: Tf, options: TrainDqnOptions): Promise<TrainD
       taken += N;
       win.steps += N;
       // 4. learn: one round per `trainEvery` env steps, once learningStarts steps and a batch are in
-      const due = Math.floor(taken / config.trainEvery) - roundsDue;
+      const due = Math.floor((stepBase + taken) / config.trainEvery) - roundsDue;
       roundsDue += due;
-      if (due > 0 && taken >= config.learningStarts && memory.size >= config.batchSize) {
-        for (let k = 0; k < due; k++) addRound(win, learner.trainRound(memory, sampleRng, taken));
+      if (due > 0 && stepBase + taken >= config.learningStarts && memory.size >= config.batchSize) {
+        for (let k = 0; k < due; k++) addRound(win, learner.trainRound(memory, sampleRng, stepBase + taken));
         policy.swapWeights(learner.getWeights());
       }
       // 5. report and evaluate on schedule

@@ -13,6 +13,8 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as TfNs from '@tensorflow/tfjs';
 import type { DqnConfig } from '../agent/dqn-config.ts';
+import { decodeLearnerState, encodeLearnerState } from '../agent/learner-state-codec.ts';
+import type { LearnerState } from '../agent/learner-state.ts';
 import { inferQNetworkSpec, type LayersModel } from '../agent/q-network.ts';
 import { CoinferError } from '../common/errors.ts';
 import type { Tf } from '../common/tf-backend.ts';
@@ -33,6 +35,7 @@ import { reconcileRegistry } from './reconcile-registry.ts';
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const META_FILE = 'checkpoint.json';
+export const LEARNER_STATE_FILE = 'learner-state.bin';
 
 const packageVersion = (JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -59,6 +62,8 @@ export interface SaveCheckpointOptions {
   readonly actionLabels?: readonly string[];
   /** Clock for `createdAt` and the id (default: now). */
   readonly now?: Date;
+  /** Replay memory, Adam and counters to save beside the weights (opt-in: tens of MB at full replay). */
+  readonly learnerState?: LearnerState;
 }
 
 export interface SavedCheckpoint {
@@ -86,7 +91,7 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
   if (!Number.isInteger(options.step) || options.step < 0) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected step an integer >= 0, actually ${options.step}`);
   const now = options.now ?? new Date();
   const id = newId(now, options.step);
-  const meta: CheckpointMeta = {
+  let meta: CheckpointMeta = {
     schemaVersion: CHECKPOINT_SCHEMA_VERSION,
     packageVersion,
     id,
@@ -106,6 +111,8 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     actionCount,
     actionLabels: [...labels],
   };
+  const learnerBytes = options.learnerState ? encodeLearnerState(options.learnerState) : null;
+  if (learnerBytes) meta = { ...meta, learnerState: { file: LEARNER_STATE_FILE, bytes: learnerBytes.byteLength, replaySize: options.learnerState!.memory.size } };
   const dir = join(options.root, id);
   const tmp = join(options.root, tempFolderName(id));
   await reconcileRegistry(options.root);
@@ -126,6 +133,7 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
         return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
       }),
     );
+    if (learnerBytes) await writeFile(join(tmp, LEARNER_STATE_FILE), learnerBytes);
     await writeFile(join(tmp, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
     await rename(tmp, dir);
   } catch (e) {
@@ -229,4 +237,24 @@ export async function loadCheckpoint(tf: Tf, dir: string, expect: CheckpointExpe
     );
   }
   return { meta, model };
+}
+
+/**
+ * Reads a checkpoint's learner state, or null when it was saved with the weights only.
+ * @throws CoinferError ERR_CHECKPOINT_CORRUPT naming the file when it is missing, of another
+ *   size than checkpoint.json records, or does not decode; ERR_CHECKPOINT_INCOMPATIBLE for another schema.
+ */
+export async function readLearnerState(dir: string, meta: CheckpointMeta): Promise<LearnerState | null> {
+  if (!meta.learnerState) return null;
+  const file = join(dir, meta.learnerState.file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new CoinferError('ERR_CHECKPOINT_CORRUPT', `${file} is missing but checkpoint.json lists it: restore the file, or remove "learnerState" from checkpoint.json to resume from the weights only`, { cause: e });
+  }
+  if (bytes.byteLength !== meta.learnerState.bytes) {
+    throw new CoinferError('ERR_CHECKPOINT_CORRUPT', `${file}: expected ${meta.learnerState.bytes} bytes, actually ${bytes.byteLength}: the learner state is damaged (truncated copy?); restore it, or remove "learnerState" from checkpoint.json to resume from the weights only`);
+  }
+  return decodeLearnerState(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
 }

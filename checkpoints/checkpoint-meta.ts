@@ -72,6 +72,18 @@ export interface CheckpointMeta {
   readonly actionCount: number;
   /** A human label per action index (length actionCount). */
   readonly actionLabels: readonly string[];
+  /** The saved learner state (`--save-learner-state`), absent when only the weights were saved. */
+  readonly learnerState?: LearnerStateInfo;
+}
+
+/** Where a checkpoint's learner state is and how large it is. */
+export interface LearnerStateInfo {
+  /** File name inside the checkpoint directory. */
+  readonly file: string;
+  /** Its size in bytes (a shorter file is a truncated copy). */
+  readonly bytes: number;
+  /** Replay transitions it holds. */
+  readonly replaySize: number;
 }
 
 const names = z.array(z.string());
@@ -97,6 +109,7 @@ const checkpointMetaSchema = z.looseObject({
   observationVersion: z.int().min(1).optional(),
   actionCount: count,
   actionLabels: names,
+  learnerState: z.strictObject({ file: z.string().regex(/^[\w.-]+$/), bytes: z.int().min(0), replaySize: z.int().min(0) }).optional(),
 }).refine((m) => m.actionLabels.length === m.actionCount, { message: 'expected one action label per action', path: ['actionLabels'] });
 
 /**

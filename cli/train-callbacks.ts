@@ -74,19 +74,28 @@ export interface SavedEvaluation {
   readonly id: string;
   readonly step: number;
   readonly metrics: Metrics;
+  /** Bytes of the learner state saved with it and the milliseconds capture + save took (null: weights only). */
+  readonly learnerState: { readonly bytes: number; readonly replaySize: number; readonly saveMs: number } | null;
 }
 
 /**
  * Saves the online net as a checkpoint after every evaluation, chained by parentId, recording
  * the evaluation's metrics and the traces it replayed.
  */
-export function checkpointOnEvaluation(tf: Tf, info: CheckpointRunInfo, o: { readonly evalTraces: () => readonly string[]; readonly onSaved: (saved: SavedEvaluation) => void }): TrainCallback {
+export function checkpointOnEvaluation(
+  tf: Tf,
+  info: CheckpointRunInfo,
+  o: { readonly evalTraces: () => readonly string[]; readonly onSaved: (saved: SavedEvaluation) => void; /** `--save-learner-state`: also save replay, Adam and counters. */ readonly saveLearnerState?: boolean },
+): TrainCallback {
   let parentId = info.parentId;
   return {
-    onEvaluation: async ({ learner, step, metrics }) => {
-      const ck = await saveCheckpoint(tf, { ...info, model: learner.onlineNet, step, evalMetrics: metrics, evalTraces: o.evalTraces(), parentId });
+    onEvaluation: async ({ learner, step, metrics, captureLearnerState }) => {
+      const t0 = performance.now();
+      const learnerState = o.saveLearnerState ? await captureLearnerState() : undefined;
+      const ck = await saveCheckpoint(tf, { ...info, model: learner.onlineNet, step, evalMetrics: metrics, evalTraces: o.evalTraces(), parentId, ...(learnerState ? { learnerState } : {}) });
       parentId = ck.id;
-      o.onSaved({ id: ck.id, step, metrics });
+      const ls = ck.meta.learnerState;
+      o.onSaved({ id: ck.id, step, metrics, learnerState: ls ? { bytes: ls.bytes, replaySize: ls.replaySize, saveMs: performance.now() - t0 } : null });
     },
   };
 }

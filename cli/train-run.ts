@@ -6,7 +6,10 @@
  */
 import { replayRatio, resolveDqnConfig, type DqnConfig, type DqnConfigInput } from '../agent/dqn-config.ts';
 import type { NetworkWeights } from '../agent/q-network.ts';
+import type { LearnerState } from '../agent/learner-state.ts';
 import { trainDqn, type Metrics } from '../agent/train-loop.ts';
+import { readLearnerState } from '../checkpoints/checkpoint-io.ts';
+import { formatBytes } from './resume-learner.ts';
 import { loadTf } from '../common/tf-backend.ts';
 import { ActionCodec } from '../env/action-codec.ts';
 import { LiveEnv } from '../env/live-env.ts';
@@ -40,6 +43,8 @@ export interface TrainRunOptions {
   /** undefined: the scenario's λ (0 when it has none). */
   readonly energyLambda: number | undefined;
   readonly json: boolean;
+  /** Save replay, Adam and counters with every checkpoint (`--save-learner-state`). */
+  readonly saveLearnerState?: boolean;
   readonly log: (o: object) => void;
 }
 
@@ -68,14 +73,19 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     scenarioTraces(world, { split: 'train' }), scenarioTraces(world, { split: 'validation' }), scenarioComputeTimes(world, pkg, say),
   ]);
   const codec = new ActionCodec(pkg.manifest, envConfig.encodings);
-  let resumeFrom: { weights: NetworkWeights; step: number } | undefined;
+  let resumeFrom: { weights: NetworkWeights; step: number; learnerState?: LearnerState } | undefined;
   let parentId: string | null = null;
   let config = runDqnConfig(o.dqnDefaults, o.dqnOverrides, o.seed);
   if (o.resume) {
     const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
     const { dqn } = await loadPolicy(`${DQN_PREFIX}${o.resume}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: o.out, tf });
     const { meta } = dqn!.checkpoint;
-    resumeFrom = { weights: dqn!.weights, step: meta.step };
+    const t0 = performance.now();
+    const learnerState = await readLearnerState(dqn!.checkpoint.dir, meta);
+    resumeFrom = { weights: dqn!.weights, step: meta.step, ...(learnerState ? { learnerState } : {}) };
+    say(learnerState
+      ? `resuming ${meta.id} with its learner state: ${learnerState.memory.size} replay transitions, ${learnerState.optimizer.gradientSteps} gradient steps, Adam state (${formatBytes(meta.learnerState!.bytes)}, read in ${Math.round(performance.now() - t0)} ms)`
+      : `resuming ${meta.id} from its weights only (no learner state saved: replay starts empty, Adam fresh, β from its start; ε continues from step ${meta.step})`);
     parentId = meta.id;
     config = runDqnConfig(meta.dqnConfig, o.dqnOverrides, o.seed);
   }
@@ -99,11 +109,16 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     objective: objectiveOf(envConfig.reward), scenario: world.name, evalSplit: 'validation',
   }, {
     evalTraces: evaluator.lastTraces,
+    saveLearnerState: o.saveLearnerState ?? false,
     onSaved: (ck) => {
       saved.push(ck);
       lastEvalReward = ck.metrics['eval/mean_reward']!.toFixed(4);
       o.log({ event: 'eval', step: ck.step, seed: config.seed, checkpoint: ck.id, ...ck.metrics });
       say(`\n[step ${ck.step}] eval on ${o.evalEpisodes} validation episodes: reward ${lastEvalReward}, accuracy ${ck.metrics['eval/accuracy']!.toFixed(4)}, hit rate ${ck.metrics['eval/hit_rate']!.toFixed(4)} → checkpoint ${ck.id}`);
+      if (ck.learnerState) {
+        o.log({ event: 'learner_state', step: ck.step, checkpoint: ck.id, bytes: ck.learnerState.bytes, replaySize: ck.learnerState.replaySize, saveMs: Math.round(ck.learnerState.saveMs) });
+        say(`  learner state saved with it: ${formatBytes(ck.learnerState.bytes)} (${ck.learnerState.replaySize} replay transitions) in ${Math.round(ck.learnerState.saveMs)} ms`);
+      }
     },
   });
   const progressLog = {

@@ -11,6 +11,14 @@ export interface Rng {
   normal(): number;
   /** A new independent generator derived from this one (for sub-streams). */
   fork(): Rng;
+  /** A copy of the generator's position (generators from `createRng` have it), for `restoreRng`. */
+  state?(): RngState;
+}
+
+/** The position of an sfc32 generator: its four words and the cached second normal sample. */
+export interface RngState {
+  readonly words: readonly [number, number, number, number];
+  readonly spare: number | null;
 }
 
 function splitmix32(seed: number): () => number {
@@ -28,7 +36,22 @@ function splitmix32(seed: number): () => number {
 export function createRng(seed: number): Rng {
   if (!Number.isFinite(seed)) throw new RangeError(`Expected a finite seed, actually ${seed}`);
   const init = splitmix32(Math.floor(seed));
-  let a = init(), b = init(), c = init(), d = init();
+  return fromState({ words: [init(), init(), init(), init()], spare: null }, 12); // 12: discard the warm-up outputs
+}
+
+/**
+ * A generator that continues exactly where the one that gave `state` was (saved learner state).
+ * @throws RangeError when the words are not four uint32 values.
+ */
+export function restoreRng(state: RngState): Rng {
+  if (state.words.length !== 4 || !state.words.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff)) {
+    throw new RangeError(`Expected four uint32 words, actually ${JSON.stringify(state.words)}`);
+  }
+  return fromState(state, 0);
+}
+
+function fromState(state: RngState, warmUp: number): Rng {
+  let [a, b, c, d] = state.words;
   const nextU32 = (): number => {
     const t = (((a + b) >>> 0) + d) >>> 0;
     d = (d + 1) >>> 0;
@@ -38,8 +61,8 @@ export function createRng(seed: number): Rng {
     c = (c + t) >>> 0;
     return t;
   };
-  for (let i = 0; i < 12; i++) nextU32(); // discard the warm-up outputs
-  let spare: number | null = null;
+  for (let i = 0; i < warmUp; i++) nextU32();
+  let spare: number | null = state.spare;
   const rng: Rng = {
     next: () => nextU32() / 4294967296,
     int: (n: number) => {
@@ -60,6 +83,7 @@ export function createRng(seed: number): Rng {
       return r * Math.cos(2 * Math.PI * v);
     },
     fork: () => createRng(nextU32()),
+    state: () => ({ words: [a >>> 0, b >>> 0, c >>> 0, d >>> 0], spare }), // a may hold a signed int32: same value mod 2^32
   };
   return rng;
 }

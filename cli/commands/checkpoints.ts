@@ -2,6 +2,7 @@
  * `coinfer checkpoints list|show|rebuild`: the checkpoint registry from the command line.
  * Composition only: the work lives in checkpoints/. Loads no tfjs.
  */
+import { formatBytes } from '../resume-learner.ts';
 import { relative } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { CheckpointRegistry, rebuildRegistry, type RegistryEntry } from '../../checkpoints/checkpoint-registry.ts';
@@ -68,6 +69,7 @@ export function registerCheckpoints(program: Command): void {
           `network     ${meta.observationSize} → [${c.hidden.join(', ')}] → ${meta.actionCount}${c.dueling ? ' dueling' : ''}${c.double ? ', double' : ''}, n-step ${c.nStep}`,
           `eval        ${formatMetrics(meta.evalMetrics) || '-'}`,
           `traces      ${meta.traceSplit ? `${meta.traceSplit.train.length} train / ${meta.traceSplit.test.length} test` : '-'}`,
+          `learner     ${meta.learnerState ? `${meta.learnerState.file}: ${formatBytes(meta.learnerState.bytes)}, ${meta.learnerState.replaySize} replay transitions + Adam state (resumes exactly)` : 'weights only (no learner state: a resume starts with an empty replay)'}`,
         ].join('\n') + '\n',
       );
     });

@@ -18,6 +18,7 @@ import { map } from 'rxjs';
 import { resolveDqnConfig } from '../../agent/dqn-config.ts';
 import { DqnLearner } from '../../agent/dqn-learner.ts';
 import { DqnTrainer } from '../../agent/dqn-trainer.ts';
+import { captureTrainerState, formatBytes, resumedTrainer } from '../resume-learner.ts';
 import { onlineLearner } from '../../agent/online-learner.ts';
 import type { Transition } from '../../agent/transition.ts';
 import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
@@ -90,9 +91,11 @@ export function registerDevice(program: Command): void {
     .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", countArg('--batch-size'))
     .option('--epsilon <e>', 'with --learn: share of requests served by a random valid action (exploration)', unit('--epsilon'), 0)
     .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', countArg('--save-every'))
+    .option('--save-learner-state', 'with --save-every: also save the replay memory, Adam state and counters, so the next --learn continues exactly')
     .option('--json', 'print one JSON object per request (JSON lines), then {"summary": …}')
     .action(async (opts) => {
       if (opts.saveEvery !== undefined && !opts.learn) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-every with --learn: without learning the weights never change');
+      if (opts.saveLearnerState && opts.saveEvery === undefined) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-learner-state with --learn --save-every N: it is written into the saved checkpoints');
       if (opts.learn && !opts.policy.startsWith(DQN_PREFIX)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a dqn:<checkpoint> policy with --learn, actually '${opts.policy}' (baselines do not learn)`);
       const token = resolveToken(opts.token, process.env['COINFER_TOKEN']);
       if (opts.saveEvery !== undefined) await checkOutputPath({ option: '--checkpoints', path: opts.checkpoints, kind: 'dir' });
@@ -113,6 +116,7 @@ export function registerDevice(program: Command): void {
       let learnerError: unknown = null;
       let learnerDone: Promise<void> = Promise.resolve();
       let learner: DqnLearner | null = null;
+      let trainer: DqnTrainer | null = null;
       try {
         requireEdge({ command: 'device', status: { url: opts.edge, connected: env.device.edgeConnected, why: env.device.edgeError }, allowLocalOnly: opts.allowLocalOnly === true, warn: (l) => process.stderr.write(`${l}\n`) });
         const { policy, dqn } = await loadPolicy(opts.policy, {
@@ -129,9 +133,10 @@ export function registerDevice(program: Command): void {
             batchSize: opts.batchSize ?? Math.min(base.batchSize, 32),
           });
           learner = new DqnLearner(tf, { config, observationSize: OBSERVATION_SIZE, actionCount: env.codec.size, initialWeights: dqn.weights });
-          const trainer = new DqnTrainer(learner, { rng: createRng(opts.seed + 1) });
+          trainer = await resumedTrainer(learner, { dir: dqn.checkpoint.dir, meta: dqn.checkpoint.meta, rng: createRng(opts.seed + 1), say: (l) => process.stderr.write(`${l}\n`) });
+          const t = trainer;
           learnerDone = new Promise<void>((resolve) => {
-            onlineLearner(env.outcomes$.pipe(map(toTransition)), { trainer, policy: dqn.acting, schedule: { kind: 'transitions', every: opts.trainEvery } }).subscribe({
+            onlineLearner(env.outcomes$.pipe(map(toTransition)), { trainer: t, policy: dqn.acting, schedule: { kind: 'transitions', every: opts.trainEvery } }).subscribe({
               next: (e) => void (e.type === 'swap' && swaps++),
               error: (e: unknown) => { learnerError = e; resolve(); },
               complete: () => resolve(),
@@ -153,8 +158,10 @@ export function registerDevice(program: Command): void {
           rows.push({ outcome: o, reward: r.reward });
           if (opts.json) process.stdout.write(`${JSON.stringify({ request: i, label: env.codec.labels[a], ...o, reward: r.reward, swaps })}\n`);
           else printRow(i, o, r.reward, env.codec.labels[a]!);
-          if (learner !== null && tf !== null && dqn !== null && opts.saveEvery !== undefined && ((i + 1) % opts.saveEvery === 0 || i + 1 === opts.requests)) {
+          if (learner !== null && trainer !== null && tf !== null && dqn !== null && opts.saveEvery !== undefined && ((i + 1) % opts.saveEvery === 0 || i + 1 === opts.requests)) {
+            const learnerState = opts.saveLearnerState ? await captureTrainerState(trainer) : undefined;
             const ck = await saveCheckpoint(tf, {
+              ...(learnerState ? { learnerState } : {}),
               root: opts.checkpoints, model: learner.onlineNet, step: dqn.checkpoint.meta.step + i + 1, dqnConfig: learner.config,
               // the child keeps its parent's objective, so it can be served and fine-tuned again
               envConfig: { kind: 'live', trace: `${trace.source}/${trace.name}`, deviceProfile: opts.deviceProfile, requests: i + 1, reward: JSON.parse(JSON.stringify(env.config.reward)) },
@@ -162,7 +169,7 @@ export function registerDevice(program: Command): void {
               parentId: dqn.checkpoint.id, actionLabels: env.codec.labels,
             });
             saved.push(ck.id);
-            if (!opts.json) process.stdout.write(`  saved checkpoint ${ck.id} (parent ${dqn.checkpoint.id})\n`);
+            if (!opts.json) process.stdout.write(`  saved checkpoint ${ck.id} (parent ${dqn.checkpoint.id})${ck.meta.learnerState ? ` with its learner state (${formatBytes(ck.meta.learnerState.bytes)}, ${ck.meta.learnerState.replaySize} transitions)` : ''}\n`);
           }
           if (r.truncated) break;
           observation = r.observation;

@@ -3,6 +3,7 @@ import { ActingPolicy } from '../../agent/acting-policy.ts';
 import { resolveDqnConfig, type DqnConfigInput } from '../../agent/dqn-config.ts';
 import type { DqnLearner } from '../../agent/dqn-learner.ts';
 import { epsilonAt } from '../../agent/epsilon-schedule.ts';
+import type { LearnerState } from '../../agent/learner-state.ts';
 import { trainDqn, type Metrics } from '../../agent/train-loop.ts';
 import { CoinferError } from '../../common/errors.ts';
 import { loadTf, type Tf } from '../../common/tf-backend.ts';
@@ -115,6 +116,25 @@ describe('trainDqn', () => {
     expect(resumed.step).toBe(350);
     expect(resumed.history[0]!.metrics['charts/epsilon']).toBeCloseTo(epsilonAt(config(), 350), 12);
     new ActingPolicy(weights).qValues(probe).forEach((v, i) => expect(seen![i]).toBeCloseTo(v, 5));
+    resumed.learner.dispose();
+  });
+
+  it('resumes with a learner state: replay and gradient steps continue', async () => {
+    let state: LearnerState | null = null;
+    const first = await trainDqn(tf, {
+      env: new IdentityEnv({ size: SIZE }), config: config(), steps: 300,
+      evaluate: async () => ({}),
+      callbacks: [{ onEvaluation: async (e) => { state = await e.captureLearnerState(); } }],
+    });
+    const weights = first.learner.getWeights();
+    const stepsBefore = first.learner.gradientSteps;
+    first.learner.dispose();
+    expect(state!.envSteps).toBe(300);
+    expect(state!.optimizer.gradientSteps).toBe(stepsBefore);
+    const resumed = await trainDqn(tf, { env: new IdentityEnv({ size: SIZE }), config: config(), steps: 10, progressEvery: 10, resumeFrom: { weights, step: 300, learnerState: state! } });
+    const m = resumed.history[0]!.metrics;
+    expect(m['train/replay_size']).toBe(state!.memory.size + 10); // the saved rows kept, not an empty memory
+    expect(m['train/gradient_steps']).toBeGreaterThan(stepsBefore); // continues counting, trains at once (learningStarts is global)
     resumed.learner.dispose();
   });
 

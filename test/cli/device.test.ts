@@ -105,6 +105,14 @@ describe('coinfer device', () => {
     expect(parse(stdout).at(-1)!.summary!.requests).toBe(2);
   });
 
+  it('saves the learner state with --save-learner-state and the next --learn continues from it', async () => {
+    const first = await device(['--policy', `dqn:${checkpointId}`, '--requests', '4', '--learn', '--learning-starts', '2', '--batch-size', '2', '--save-every', '4', '--save-learner-state']);
+    expect(first.stderr).toMatch(/weights only/);
+    const child = parse(first.stdout).at(-1)!.summary!.saved[0]!;
+    const next = await device(['--policy', `dqn:${child}`, '--requests', '2', '--learn', '--learning-starts', '2', '--batch-size', '2']);
+    expect(next.stderr).toMatch(new RegExp(`continuing checkpoint ${child}'s learner state: 4 replay transitions`));
+  });
+
   it('refuses --learn with a baseline (ERR_INVALID_ARGUMENT, exit 2)', async () => {
     const err = await device(['--policy', 'edgent', '--requests', '1', '--learn']).then(() => undefined, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(2);
