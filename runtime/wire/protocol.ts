@@ -168,8 +168,8 @@ export function encodeRequest(header: RequestHeader, payload: Uint8Array): Uint8
   if (!(header.deadlineMs >= 0) || !Number.isFinite(header.deadlineMs)) throw new RangeError(`Expected deadlineMs finite and >= 0, actually ${header.deadlineMs}`);
   if (!Number.isInteger(header.zeroPoint) || header.zeroPoint < -128 || header.zeroPoint > 127) throw new RangeError(`Expected zeroPoint an integer in [-128, 127], actually ${header.zeroPoint}`);
   if (!(header.scale > 0) || !Number.isFinite(header.scale)) throw new RangeError(`Expected scale finite and > 0, actually ${header.scale}`);
-  const want = declaredPayloadBytes(header) ?? payload.byteLength;
-  if (want === payload.byteLength && isJpeg(header.encoding)) checkJpegPayload(dims, want);
+  if (isJpeg(header.encoding)) checkJpegPayload(dims, payload.byteLength);
+  const want = declaredPayloadBytes(header) ?? payload.byteLength; // a JPEG's is its own length
   if (payload.byteLength !== want) {
     throw new CoinferError('ERR_FRAME_MALFORMED', `Expected a ${want}-byte payload for dims [${dims.join(',')}] in ${header.encoding}, actually ${payload.byteLength}`);
   }
