@@ -4,7 +4,7 @@
  * encodings, so it is stable for a given model and config (checkpoints store the labels).
  */
 import { CoinferError } from '../common/errors.ts';
-import { actionLabel, canonicalAction, enumerateActions, isLocal, type Action, type Encoding } from '../runtime/action.ts';
+import { actionLabel, canonicalAction, enumerateActions, isJpeg, isLocal, type Action, type Encoding } from '../runtime/action.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 
 export class ActionCodec {
@@ -16,11 +16,13 @@ export class ActionCodec {
 
   /**
    * @param manifest the model whose actions are encoded
-   * @param encodings the wire encodings offered for intermediate tensors (raw uint8 input and
-   *   local actions are always offered)
+   * @param encodings the wire encodings offered for intermediate tensors, plus any JPEG input
+   *   encodings (jpeg90, jpeg50) offered at partition 0 (raw uint8 input and local actions are
+   *   always offered)
    */
   constructor(manifest: ModelManifest, encodings: readonly Encoding[] = ['f32', 'f16', 'int8']) {
-    this.actions = enumerateActions(manifest).filter((a) => a.partition === 0 || isLocal(manifest, a) || encodings.includes(a.encoding));
+    const all = enumerateActions(manifest, encodings.filter(isJpeg));
+    this.actions = all.filter((a) => a.partition === 0 || isLocal(manifest, a) || encodings.includes(a.encoding));
     this.labels = this.actions.map((a) => actionLabel(manifest, a));
     this.size = this.actions.length;
     this.actions.forEach((a, i) => this.#index.set(key(a), i));

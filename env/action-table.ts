@@ -4,8 +4,11 @@
  */
 import { planExecution } from '../runtime/model/execution-plan.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
-import { actionAccuracyOf, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
-import { payloadBytes } from '../runtime/profile/payload-estimate.ts';
+import { CoinferError } from '../common/errors.ts';
+import { isJpeg } from '../runtime/action.ts';
+import { actionAccuracyOf, measuredInputEncoding, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
+import { jpegPayloadBytes, payloadBytes } from '../runtime/profile/payload-estimate.ts';
+import type { FixedSizeEncoding } from '../runtime/wire/tensor-codec.ts';
 import type { ActionCodec } from './action-codec.ts';
 import { stagesMs, type ComputeTimes } from './compute-times.ts';
 
@@ -33,7 +36,9 @@ export function exitAccuracies(manifest: ModelManifest): number[] {
 /**
  * Precomputes the per-action constants.
  * @param actionAccuracy measured accuracies of lossy actions (the package's), or null: every
- *   action then answers like its exit
+ *   action then answers like its exit. JPEG input actions take their bytes (mean JPEG size +
+ *   frame header) and device time (median encode) from its `inputEncodings`.
+ * @throws CoinferError ERR_INVALID_CONFIG when the codec offers a JPEG action the file has no figures for
  */
 export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, times: ComputeTimes, actionAccuracy: ActionAccuracyFile | null = null): ActionTable {
   const n = codec.size;
@@ -59,8 +64,20 @@ export function buildActionTable(manifest: ModelManifest, codec: ActionCodec, ti
     } else {
       t.deviceBaseMs[i] = stagesMs(times.device, 0, a.partition) + (a.partition > 0 ? times.device.overheadMs : 0);
       t.edgeBaseMs[i] = stagesMs(times.edge, a.partition, ex.branchStage) + times.edge.headMs[a.exit - 1]! + times.edge.overheadMs;
-      t.bytes[i] = payloadBytes({ elements: plan.crossing!.elements, encoding: plan.action.encoding, rank: plan.crossing!.shape.length + 1 });
+      if (isJpeg(a.encoding)) {
+        const m = measuredInputEncoding(actionAccuracy, a.encoding);
+        if (m === null) throw noJpegFigures(a.encoding);
+        t.deviceBaseMs[i] = m.encodeMsMedian;
+        t.bytes[i] = jpegPayloadBytes(m.meanBytes, plan.crossing!.shape.length + 1);
+      } else {
+        t.bytes[i] = payloadBytes({ elements: plan.crossing!.elements, encoding: plan.action.encoding as FixedSizeEncoding, rank: plan.crossing!.shape.length + 1 });
+      }
     }
   });
   return t;
+}
+
+/** The error for a JPEG action offered without measured figures. */
+export function noJpegFigures(encoding: string): CoinferError {
+  return new CoinferError('ERR_INVALID_CONFIG', `Encoding ${encoding} needs the package's measured JPEG figures (inputEncodings in action-accuracy.json), actually none for it; run coinfer model accuracy on the package or drop ${encoding} from encodings`);
 }

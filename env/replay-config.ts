@@ -23,6 +23,8 @@ export interface EnvConfig {
    * Encodings offered for intermediate tensors. Default int8 only: the envs model an encoding
    * by its bytes alone (the exits' measured accuracy is of f32 activations), so f32 and f16
    * would be dominated choices that only slow learning; offer them to study them.
+   * `jpeg90` / `jpeg50` add JPEG-compressed raw input at partition 0; they need the package's
+   * measured JPEG figures (action-accuracy.json), so they are not offered by default.
    */
   readonly encodings: readonly Encoding[];
   /** Trace split the episodes draw from (a label for reports: the caller passes the traces). */
@@ -66,7 +68,7 @@ export const envConfigSchema = z.strictObject({
   scenario: scenarioConfigSchema,
   reward: rewardConfigSchema,
   variation: episodeVariationSchema,
-  encodings: z.array(z.enum(['f32', 'f16', 'int8'])).min(1),
+  encodings: z.array(z.enum(['f32', 'f16', 'int8', 'jpeg90', 'jpeg50'])).min(1),
   split: z.enum(['train', 'validation', 'test']),
   estimatorWindow: z.number().int().min(1),
   probeBytes: z.number().min(0),

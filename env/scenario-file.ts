@@ -68,7 +68,7 @@ export const scenarioFileSchema = z.strictObject({
     /** Edge load one active device adds, in [0, 1] (total clamped to 0.9). */
     loadPerDevice: numberSpec(0, 1).optional(),
   }).optional(),
-  encodings: z.array(z.enum(['f32', 'f16', 'int8'])).min(1).optional(),
+  encodings: z.array(z.enum(['f32', 'f16', 'int8', 'jpeg90', 'jpeg50'])).min(1).optional(),
   reward: z.strictObject({
     kind: z.enum(['correctness', 'accuracy', 'normalized-accuracy']).optional(),
     missPenalty: z.number().max(0).optional(),

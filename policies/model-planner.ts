@@ -72,11 +72,20 @@ export interface Planner {
   predict(action: Action, context: DecisionContext): LatencyPrediction;
 }
 
+/** The table plus the package's measured JPEG input encodings (bytes, encode time), if any. */
+function withInputEncodings(table: LatencyTable, file: ActionAccuracyFile | null): LatencyTable {
+  if (file === null || table.inputEncodings !== undefined) return table;
+  const m = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
+  for (const e of file.inputEncodings) if (e.encoding === 'jpeg') m.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
+  return { ...table, inputEncodings: m };
+}
+
 /**
  * A planner over `deps`' candidate actions. Its latency table defaults to Edgent's per-layer
  * regressions (`deps.device`, `deps.edge`); the calibrated planner passes a stage-fit table.
  */
-export function createPlanner(deps: PolicyDeps, table: LatencyTable = createLatencyTable(deps.manifest, deps.device, deps.edge)): Planner {
+export function createPlanner(deps: PolicyDeps, baseTable: LatencyTable = createLatencyTable(deps.manifest, deps.device, deps.edge)): Planner {
+  const table = withInputEncodings(baseTable, deps.actionAccuracy ?? null);
   const actions = deps.actions ?? enumerateActions(deps.manifest);
   const loadAware = deps.loadAware ?? true;
   const predict = (action: Action, ctx: DecisionContext): LatencyPrediction => predictFromTable(table, {

@@ -69,7 +69,7 @@ export function registerRun(program: Command): void {
     .option('--allow-local-only', 'serve without an edge: offloaded requests fall back locally when --edge is missing or unreachable')
     .requiredOption('--exit <n>', '1-based exit', intArg('--exit', 1))
     .requiredOption('--partition <k>', "backbone stages run on the device (0 = send the raw image; at most the exit's branch stage)", intArg('--partition', 0))
-    .addOption(new Option('--encoding <enc>', 'wire encoding of the crossing tensor (uint8 is implied at partition 0)').choices(ENCODINGS.filter((e) => e !== 'uint8') as Exclude<Encoding, 'uint8'>[]).default('f32' as const))
+    .addOption(new Option('--encoding <enc>', 'wire encoding of the crossing tensor (uint8 is implied at partition 0 unless jpeg90/jpeg50, which are partition 0 only)').choices(ENCODINGS.filter((e) => e !== 'uint8') as Exclude<Encoding, 'uint8'>[]).default('f32' as const))
     .option('--trace <file>', 'bandwidth trace CSV (t_s,mbps) shaping the uplink (omit: unshaped)')
     .option('--offset-s <s>', 'start offset in the trace, s', rangeArg('--offset-s', 0, MAX_TRACE_S), 0)
     .option('--delay-ms <ms>', 'one-way propagation delay added to each transfer, ms', rangeArg('--delay-ms', 0, MAX_TIMER_MS), 0)

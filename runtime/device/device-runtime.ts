@@ -31,6 +31,8 @@ import { preprocess } from '../model/preprocess.ts';
 import { SessionCache } from '../model/session-cache.ts';
 import { encodeRequest, type ReplyFrame } from '../wire/protocol.ts';
 import { setRequestBudgetMs } from '../wire/request-budget.ts';
+import { isJpeg } from '../action.ts';
+import { encodeJpegInput } from '../wire/jpeg-input.ts';
 import { encodeRawInput, encodeTensor, type EncodedTensor, type FloatEncoding } from '../wire/tensor-codec.ts';
 import { argmaxRows } from './argmax-rows.ts';
 import { emulatedMs, layersOfRange, profileRegression, runStretched, type TimedRun } from './compute-profile.ts';
@@ -235,7 +237,13 @@ export class DeviceRuntime {
       return this.#fallback(ctx, 'edge-unavailable');
     }
     let enc: EncodedTensor;
-    if (a.partition === 0) {
+    if (a.partition === 0 && isJpeg(a.encoding)) {
+      // The encode is device compute (in deviceMs, so the energy model charges compute power).
+      const t0 = performance.now();
+      const jpeg = await encodeJpegInput(req.image, manifest.input.shape, a.encoding);
+      tally.deviceMs += performance.now() - t0;
+      enc = { encoding: a.encoding, elements: req.image.length, bytes: jpeg, scale: 1, zeroPoint: 0 };
+    } else if (a.partition === 0) {
       enc = encodeRawInput(req.image); // raw pixels: the edge preprocesses
     } else {
       const r = await this.#runPrefix(a.partition, req.image);

@@ -5,6 +5,7 @@
  * (ort-worker-pool.ts), stretched to the edge profile when it is emulated.
  */
 import { CoinferError } from '../../common/errors.ts';
+import { INPUT_ENCODINGS, isJpeg } from '../action.ts';
 import { planExecution, type ExecutionPlan } from '../model/execution-plan.ts';
 import type { ModelPackage } from '../model/model-package.ts';
 import { preprocess } from '../model/preprocess.ts';
@@ -24,6 +25,8 @@ export interface EdgeTask {
   readonly targetMs: number;
   /** Requests with the same key can share one batch: `exit/partition`. */
   readonly key: string;
+  /** A JPEG request's decoded image, C·H·W uint8 (decoded before queueing; jpeg-input.ts). */
+  readonly pixels?: Uint8Array;
 }
 
 /** The outcome of one task. */
@@ -114,8 +117,8 @@ export class EdgeCompute {
     if (partition >= ex.branchStage) {
       throw new CoinferError('ERR_FRAME_BAD_ACTION', `Exit ${exit} branches at stage ${ex.branchStage}: at partition ${partition} the device finishes locally and must not send anything`);
     }
-    if ((partition === 0) !== (encoding === 'uint8')) {
-      throw new CoinferError('ERR_FRAME_BAD_ACTION', `Encoding ${encoding} does not fit partition ${partition}: the raw input (partition 0) travels as uint8, activations as f32, f16 or int8`);
+    if ((partition === 0) !== (INPUT_ENCODINGS as readonly string[]).includes(encoding)) {
+      throw new CoinferError('ERR_FRAME_BAD_ACTION', `Encoding ${encoding} does not fit partition ${partition}: the raw input (partition 0) travels as uint8, jpeg90 or jpeg50, activations as f32, f16 or int8`);
     }
     const { plan, perSampleMs } = this.#entry(exit, partition);
     const shape = plan.crossing!.shape;
@@ -167,9 +170,13 @@ export class EdgeCompute {
     const timed = await runStretched(async () => {
       const input = new Float32Array(samples * crossing.elements);
       let at = 0;
-      for (const { request, batch } of tasks) {
+      for (const { request, batch, pixels } of tasks) {
         const out = input.subarray(at, at + batch * crossing.elements);
         if (request.encoding === 'uint8') preprocess(manifest, request.payload, out);
+        else if (isJpeg(request.encoding)) {
+          if (pixels === undefined) throw new RangeError(`Expected the decoded image of JPEG request ${request.requestId}, actually none (decode it before queueing)`);
+          preprocess(manifest, pixels, out);
+        }
         else decodeTensor({ encoding: request.encoding, elements: batch * crossing.elements, bytes: request.payload, scale: request.scale, zeroPoint: request.zeroPoint }, out);
         at += batch * crossing.elements;
       }

@@ -17,6 +17,8 @@
  * console.log(edge.url); // ws://127.0.0.1:40123
  * await edge.close();
  */
+import { isJpeg } from '../action.ts';
+import { decodeJpegInput } from '../wire/jpeg-input.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -211,9 +213,44 @@ class EdgeServerImpl implements EdgeServer {
       return;
     }
     const job: EdgeJob<Connection> = { owner: conn, task, receivedMs, giveUpAtMs: deadlineMs > 0 ? receivedMs + deadlineMs : Infinity, cancelled: false };
+    if (isJpeg(task.request.encoding)) {
+      void this.#admitJpeg(conn, job);
+      return;
+    }
+    this.#admit(conn, job);
+  }
+
+  /**
+   * Decodes a JPEG request's image before it is queued (async: sharp). The id is held in
+   * `conn.jobs` meanwhile, so it counts as in flight and a cancel or a disconnect reaches it.
+   */
+  async #admitJpeg(conn: Connection, job: EdgeJob<Connection>): Promise<void> {
+    const { requestId } = job.task.request;
+    conn.jobs.set(requestId, job);
+    this.#queueDepth++;
+    let pixels: Uint8Array | null = null;
+    let error: unknown = null;
+    try {
+      pixels = await decodeJpegInput(job.task.request.payload, job.task.plan.crossing!.shape);
+    } catch (e) {
+      error = e;
+    }
+    if (job.cancelled || conn.jobs.get(requestId) !== job) return; // cancelled or gone meanwhile
+    conn.jobs.delete(requestId);
+    this.#queueDepth--;
+    if (pixels === null) {
+      this.#fail(conn.ws, { requestId, error });
+      return;
+    }
+    this.#admit(conn, { ...job, task: { ...job.task, pixels } });
+  }
+
+  /** Queues a checked job, or replies with the scheduler's refusal. */
+  #admit(conn: Connection, job: EdgeJob<Connection>): void {
+    const { requestId } = job.task.request;
     const refused = this.#scheduler.submit(job);
     if (refused !== null) {
-      this.#fail(ws, { requestId, error: refused });
+      this.#fail(conn.ws, { requestId, error: refused });
       return;
     }
     conn.jobs.set(requestId, job);

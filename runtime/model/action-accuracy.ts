@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { parseWith } from '../../common/schema.ts';
 import { CoinferError } from '../../common/errors.ts';
 import type { ModelManifest } from './manifest.ts';
+import { jpegQuality } from '../action.ts';
 import { decodeCorrectness } from './manifest-build.ts';
 
 export const ACTION_ACCURACY_FILE = 'action-accuracy.json';
@@ -90,6 +91,13 @@ export function actionAccuracyKey(a: { exit: number; partition: number; encoding
   return `e${a.exit}/p${a.partition}/${a.encoding}${a.quality ?? ''}`;
 }
 
+/** The measured figures of a `jpegNN` input encoding (mean bytes, median encode ms), or null when the file has none. */
+export function measuredInputEncoding(file: ActionAccuracyFile | null, encoding: string): { meanBytes: number; encodeMsMedian: number } | null {
+  const q = jpegQuality(encoding);
+  if (q === null || file === null) return null;
+  return file.inputEncodings.find((e) => e.encoding === 'jpeg' && e.quality === q) ?? null;
+}
+
 /**
  * McNemar's test (with continuity correction) on paired per-sample correctness: do `a` and `b`
  * differ in accuracy beyond chance at the 5% level? Only the discordant samples count.
@@ -120,7 +128,11 @@ export function actionAccuracyOf(
 ): { accuracy: number | null; correct: Uint8Array | null } {
   const ex = manifest.exits[action.exit - 1]!;
   const exitBits = ex.correct ? decodeCorrectness(ex.correct, ex.evalSamples) : null;
-  const entry = file?.entries.find((e) => e.exit === action.exit && e.partition === action.partition && e.encoding === action.encoding && e.quality === action.quality);
+  // An action's `jpegNN` encoding names the measured entry {encoding: 'jpeg', quality: NN}.
+  const q = jpegQuality(action.encoding);
+  const encoding = q === null ? action.encoding : 'jpeg';
+  const quality = q ?? action.quality;
+  const entry = file?.entries.find((e) => e.exit === action.exit && e.partition === action.partition && e.encoding === encoding && e.quality === quality);
   if (!entry) return { accuracy: ex.accuracy, correct: exitBits };
   const bits = decodeCorrectness(entry.correct, file!.evalSamples);
   const differs = exitBits === null || exitBits.length !== bits.length || significantlyDifferent(bits, exitBits);

@@ -21,11 +21,12 @@
  * processor to inference, so compute time scales by 1/(1 − load); load = 1 means never.
  */
 import { CoinferError } from '../../common/errors.ts';
-import type { Action, Encoding } from '../action.ts';
+import { isJpeg, type Action } from '../action.ts';
+import type { FixedSizeEncoding } from '../wire/tensor-codec.ts';
 import type { ModelManifest } from '../model/manifest.ts';
 import { DEFAULT_DEVICE_POWER, deviceEnergyMj, type DevicePowerConfig } from './energy-model.ts';
 import { predictLayersMs, type LayerRegressionProfile } from './layer-regression.ts';
-import { payloadBytes } from './payload-estimate.ts';
+import { jpegPayloadBytes, payloadBytes } from './payload-estimate.ts';
 import type { StageLatencyProfile } from './stage-fit.ts';
 
 /** Per-model constants behind every prediction (typed arrays indexed as documented). */
@@ -49,6 +50,11 @@ export interface LatencyTable {
   readonly crossingElements: Float64Array;
   /** [p] = rank of that tensor per sample (without the batch dimension). */
   readonly crossingRank: Int32Array;
+  /**
+   * Measured JPEG input encodings by encoding name (jpeg90, …): mean bytes and median encode
+   * ms (the package's action-accuracy.json); absent = JPEG actions cannot be predicted.
+   */
+  readonly inputEncodings?: ReadonlyMap<string, { readonly meanBytes: number; readonly encodeMsMedian: number }>;
 }
 
 /** Elements and rank of the tensor crossing at every partition ([0] = the raw input). */
@@ -158,9 +164,20 @@ export function predictFromTable(table: LatencyTable, c: PredictConditions): Lat
     const deviceMs = (table.deviceCumMs[branch]! + table.deviceHeadMs[e]! + table.deviceCallMs) * dev;
     return { deviceMs, uplinkMs: 0, edgeMs: 0, downlinkMs: 0, totalMs: deviceMs, bytes: 0, energyMj: power.computePowerW * deviceMs, local: true };
   }
-  const encoding: Encoding = p === 0 ? 'uint8' : action.encoding;
-  const bytes = payloadBytes({ elements: table.crossingElements[p]!, encoding, rank: table.crossingRank[p]! + 1 }); // + the batch dimension
-  const deviceMs = p === 0 ? 0 : (table.deviceCumMs[p]! + table.deviceCallMs) * dev;
+  const rank = table.crossingRank[p]! + 1; // + the batch dimension
+  let bytes: number;
+  let deviceMs: number;
+  if (p === 0 && isJpeg(action.encoding)) {
+    // The encode is device compute (energy at compute power), its size the measured mean.
+    const m = table.inputEncodings?.get(action.encoding);
+    if (m === undefined) throw new CoinferError('ERR_INVALID_ACTION', `Encoding ${action.encoding} has no measured JPEG figures in this latency table; pass the package's action accuracies (coinfer model accuracy) or do not offer it`);
+    bytes = jpegPayloadBytes(m.meanBytes, rank);
+    deviceMs = m.encodeMsMedian * dev;
+  } else {
+    const encoding: FixedSizeEncoding = p === 0 ? 'uint8' : (action.encoding as FixedSizeEncoding);
+    bytes = payloadBytes({ elements: table.crossingElements[p]!, encoding, rank });
+    deviceMs = p === 0 ? 0 : (table.deviceCumMs[p]! + table.deviceCallMs) * dev;
+  }
   const transmitMs = c.bandwidthMbps > 0 ? (bytes * 8) / (c.bandwidthMbps * 1000) : Number.POSITIVE_INFINITY;
   const uplinkMs = transmitMs + c.rttMs / 2;
   const edgeMs = (table.edgeCumMs[branch]! - table.edgeCumMs[p]! + table.edgeHeadMs[e]! + table.edgeCallMs) * edg;

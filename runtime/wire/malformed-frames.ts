@@ -5,9 +5,10 @@
  */
 import type { Rng } from '../../common/rng.ts';
 import { encodeCancel } from './cancel-frame.ts';
+import { ENCODINGS } from '../action.ts';
 import { REQUEST_FIXED_BYTES } from './protocol.ts';
 
-export const MALFORMED_KINDS = ['random', 'truncated', 'bit-flip', 'bad-magic', 'bad-version', 'huge-dims', 'big-batch', 'trailing', 'bad-cancel', 'stray-cancel', 'empty', 'text'] as const;
+export const MALFORMED_KINDS = ['random', 'truncated', 'bit-flip', 'bad-magic', 'bad-version', 'huge-dims', 'big-batch', 'trailing', 'bad-cancel', 'stray-cancel', 'empty', 'text', 'bad-jpeg'] as const;
 export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 /**
@@ -68,5 +69,19 @@ export function malformedFrame(good: Uint8Array, rng: Rng, kind: MalformedKind =
       return new Uint8Array(0);
     case 'text':
       return 'not a coinfer frame';
+    case 'bad-jpeg': {
+      // `good`'s header re-labelled as a one-image jpeg90 request whose payload is no decodable
+      // JPEG: a SOI marker then garbage (the decoder must refuse it), or garbage alone.
+      const headerBytes = REQUEST_FIXED_BYTES + 4 * good[18]!;
+      const body = Uint8Array.from({ length: 3 + rng.int(512) }, () => rng.int(256));
+      if (rng.next() < 0.7) body.set([0xff, 0xd8, 0xff]);
+      const f = new Uint8Array(headerBytes + body.byteLength);
+      f.set(good.subarray(0, headerBytes));
+      f[16] = ENCODINGS.indexOf('jpeg90');
+      f[17] = 4; // the JPEG dtype
+      view(f).setUint32(REQUEST_FIXED_BYTES, 1, true);
+      f.set(body, headerBytes);
+      return f;
+    }
   }
 }

@@ -14,15 +14,18 @@
  * | 7 | u8 | exit (1-based) |
  * | 8 | u32 | request id (chosen by the device, echoed) |
  * | 12 | u32 | model id (ModelPackage.modelId: the first 32 bits of the ONNX sha256) |
- * | 16 | u8 | encoding: index in ENCODINGS (f32, f16, int8, uint8) |
- * | 17 | u8 | dtype of the payload: 0 float32, 1 float16, 2 int8, 3 uint8 (must match encoding) |
+ * | 16 | u8 | encoding: index in ENCODINGS (f32, f16, int8, uint8, jpeg90, jpeg50) |
+ * | 17 | u8 | dtype of the payload: 0 float32, 1 float16, 2 int8, 3 uint8, 4 JPEG bytes (must match encoding) |
  * | 18 | u8 | rank, 1..8 |
  * | 19 | u8 | reserved, 0 |
  * | 20 | f32 | budget: ms from sending during which the device will still use a reply (its give-up time, relative because device and edge clocks differ); 0 = none |
  * | 24 | f32 | int8 scale (1 otherwise) |
  * | 28 | i32 | int8 zero point (0 otherwise) |
  * | 32 | u32×rank | dims, batch first, each ≥ 1 |
- * then product(dims) × bytes-per-element payload bytes, nothing after.
+ * then product(dims) × bytes-per-element payload bytes, nothing after. A JPEG payload (jpeg90,
+ * jpeg50: the raw input, partition 0) is one image: dims [1, C, H, W] describe the decoded
+ * pixels and the payload is the JPEG file, 1..maxJpegBytes(dims) bytes (its length is the
+ * frame's rest); the edge decodes and checks it against dims (jpeg-input.ts).
  *
  * Reply (28-byte header): magic u32, version u8, kind u8 = 2, status u8 (WIRE_STATUSES index),
  * exit u8, request id u32, edge queueMs f32, edge computeMs f32, batch u16, classes u16,
@@ -36,7 +39,7 @@
  * the cancel frame, and the ERR_EDGE_BUSY status from admission control.
  */
 import { CoinferError } from '../../common/errors.ts';
-import { ENCODINGS, type Encoding } from '../action.ts';
+import { ENCODINGS, isJpeg, type Encoding } from '../action.ts';
 import { BYTES_PER_ELEMENT } from './tensor-codec.ts';
 import { wireStatusNumber, wireStatusOf, type WireStatus } from './wire-status.ts';
 
@@ -49,7 +52,7 @@ export const KIND_REQUEST = 1;
 export const KIND_REPLY = 2;
 export const KIND_CANCEL = 3;
 /** The payload dtype byte for each encoding (index = dtype number). */
-const DTYPE_OF: Readonly<Record<Encoding, number>> = { f32: 0, f16: 1, int8: 2, uint8: 3 };
+const DTYPE_OF: Readonly<Record<Encoding, number>> = { f32: 0, f16: 1, int8: 2, uint8: 3, jpeg90: 4, jpeg50: 4 };
 
 /** The header fields of a request frame. */
 export interface RequestHeader {
@@ -125,9 +128,27 @@ function checkU(name: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`Expected ${name} an integer in [0, ${max}], actually ${value}`);
 }
 
-/** Payload bytes a header declares. */
-export function declaredPayloadBytes(h: Pick<RequestHeader, 'dims' | 'encoding'>): number {
+/** Payload bytes a header declares; null for a JPEG (variable length, see maxJpegBytes). */
+export function declaredPayloadBytes(h: Pick<RequestHeader, 'dims' | 'encoding'>): number | null {
+  if (isJpeg(h.encoding)) return null;
   return h.dims.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[h.encoding];
+}
+
+/**
+ * The largest JPEG payload accepted for an image of `dims`: twice its raw pixels plus 2 KiB of
+ * headers and tables (a baseline JPEG at quality 100 stays well below; anything larger is not
+ * a sensible encoding of that image).
+ */
+export function maxJpegBytes(dims: readonly number[]): number {
+  return 2 * dims.reduce((a, b) => a * b, 1) + 2048;
+}
+
+/** Checks a JPEG request's dims and payload length. @throws CoinferError ERR_FRAME_MALFORMED | ERR_FRAME_TRUNCATED */
+function checkJpegPayload(dims: readonly number[], got: number): void {
+  if (dims.length !== 4 || dims[0] !== 1) throw frameError('ERR_FRAME_MALFORMED', `Expected JPEG dims [1,C,H,W] (one image), actually [${dims.join(',')}]`);
+  if (got < 1) throw frameError('ERR_FRAME_TRUNCATED', 'Expected a JPEG payload of at least 1 byte, actually 0');
+  const max = maxJpegBytes(dims);
+  if (got > max) throw frameError('ERR_FRAME_MALFORMED', `Expected a JPEG payload of at most ${max} bytes for dims [${dims.join(',')}], actually ${got}`);
 }
 
 /**
@@ -147,7 +168,8 @@ export function encodeRequest(header: RequestHeader, payload: Uint8Array): Uint8
   if (!(header.deadlineMs >= 0) || !Number.isFinite(header.deadlineMs)) throw new RangeError(`Expected deadlineMs finite and >= 0, actually ${header.deadlineMs}`);
   if (!Number.isInteger(header.zeroPoint) || header.zeroPoint < -128 || header.zeroPoint > 127) throw new RangeError(`Expected zeroPoint an integer in [-128, 127], actually ${header.zeroPoint}`);
   if (!(header.scale > 0) || !Number.isFinite(header.scale)) throw new RangeError(`Expected scale finite and > 0, actually ${header.scale}`);
-  const want = declaredPayloadBytes(header);
+  if (isJpeg(header.encoding)) checkJpegPayload(dims, payload.byteLength);
+  const want = declaredPayloadBytes(header) ?? payload.byteLength; // a JPEG's is its own length
   if (payload.byteLength !== want) {
     throw new CoinferError('ERR_FRAME_MALFORMED', `Expected a ${want}-byte payload for dims [${dims.join(',')}] in ${header.encoding}, actually ${payload.byteLength}`);
   }
@@ -214,13 +236,11 @@ export function decodeRequest(frame: Uint8Array, maxFrameBytes: number): Request
     if (d < 1) throw frameError('ERR_FRAME_MALFORMED', `Expected every dim >= 1, actually dim ${i} = 0`);
     dims.push(d);
   }
-  const want = declaredPayloadBytes({ dims, encoding });
-  if (headerBytes + want > maxFrameBytes) {
-    throw frameError('ERR_FRAME_TOO_LARGE', `Dims [${dims.join(',')}] in ${encoding} declare a ${headerBytes + want}-byte frame, more than the ${maxFrameBytes}-byte limit`);
+  if (isJpeg(encoding)) {
+    checkJpegPayload(dims, frame.byteLength - headerBytes);
+  } else {
+    checkFixedPayload(frame.byteLength - headerBytes, declaredPayloadBytes({ dims, encoding })!, { dims, encoding, headerBytes, maxFrameBytes });
   }
-  const got = frame.byteLength - headerBytes;
-  if (got < want) throw frameError('ERR_FRAME_TRUNCATED', `Expected ${want} payload bytes for dims [${dims.join(',')}] in ${encoding}, actually ${got}`);
-  if (got > want) throw frameError('ERR_FRAME_MALFORMED', `Expected ${want} payload bytes for dims [${dims.join(',')}] in ${encoding}, actually ${got} (trailing bytes)`);
   return {
     requestId: v.getUint32(8, true),
     modelId: v.getUint32(12, true),
@@ -233,6 +253,15 @@ export function decodeRequest(frame: Uint8Array, maxFrameBytes: number): Request
     zeroPoint,
     payload: frame.subarray(headerBytes),
   };
+}
+
+function checkFixedPayload(got: number, want: number, o: { dims: number[]; encoding: Encoding; headerBytes: number; maxFrameBytes: number }): void {
+  const { dims, encoding, headerBytes, maxFrameBytes } = o;
+  if (headerBytes + want > maxFrameBytes) {
+    throw frameError('ERR_FRAME_TOO_LARGE', `Dims [${dims.join(',')}] in ${encoding} declare a ${headerBytes + want}-byte frame, more than the ${maxFrameBytes}-byte limit`);
+  }
+  if (got < want) throw frameError('ERR_FRAME_TRUNCATED', `Expected ${want} payload bytes for dims [${dims.join(',')}] in ${encoding}, actually ${got}`);
+  if (got > want) throw frameError('ERR_FRAME_MALFORMED', `Expected ${want} payload bytes for dims [${dims.join(',')}] in ${encoding}, actually ${got} (trailing bytes)`);
 }
 
 /** Reply fields to encode; class and probability arrays are empty for an error. */

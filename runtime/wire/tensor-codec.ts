@@ -19,7 +19,7 @@
  */
 import { endianness } from 'node:os';
 import { CoinferError } from '../../common/errors.ts';
-import type { Encoding } from '../action.ts';
+import type { Encoding, InputEncoding, JpegEncoding } from '../action.ts';
 import { F16_MAX, f16Table, f32ToF16Bits } from './f16.ts';
 
 if (endianness() !== 'LE') {
@@ -27,10 +27,12 @@ if (endianness() !== 'LE') {
 }
 
 /** Encodings that carry float activations (every partition ≥ 1). */
-export type FloatEncoding = Exclude<Encoding, 'uint8'>;
+export type FloatEncoding = Exclude<Encoding, InputEncoding>;
+/** Encodings whose payload size follows from the element count (all but the JPEGs). */
+export type FixedSizeEncoding = Exclude<Encoding, JpegEncoding>;
 
-/** Bytes per element of each wire encoding. */
-export const BYTES_PER_ELEMENT: Readonly<Record<Encoding, number>> = Object.freeze({ f32: 4, f16: 2, int8: 1, uint8: 1 });
+/** Bytes per element of each fixed-size wire encoding. */
+export const BYTES_PER_ELEMENT: Readonly<Record<FixedSizeEncoding, number>> = Object.freeze({ f32: 4, f16: 2, int8: 1, uint8: 1 });
 
 /** An encoded tensor: payload bytes plus the quantisation parameters the decoder needs. */
 export interface EncodedTensor {
@@ -127,8 +129,8 @@ function aligned(bytes: Uint8Array, align: number): Uint8Array {
  */
 export function decodeTensor(enc: EncodedTensor, out?: Float32Array): Float32Array {
   const { encoding, elements } = enc;
-  if (encoding === 'uint8') {
-    throw new CoinferError('ERR_INVALID_ARGUMENT', 'Raw uint8 input is not a float tensor: preprocess it with the model manifest instead of decoding it');
+  if (encoding === 'uint8' || encoding === 'jpeg90' || encoding === 'jpeg50') {
+    throw new CoinferError('ERR_INVALID_ARGUMENT', `Raw ${encoding} input is not a float tensor: decode (jpeg-input.ts) and preprocess it with the model manifest instead`);
   }
   const want = elements * BYTES_PER_ELEMENT[encoding];
   if (enc.bytes.byteLength !== want) {
