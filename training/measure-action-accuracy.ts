@@ -17,6 +17,7 @@ import { extractSubModel } from '../runtime/onnx/extract-model.ts';
 import { decodeTensor, encodeTensor, type FloatEncoding } from '../runtime/wire/tensor-codec.ts';
 import { ACTION_ACCURACY_SCHEMA_VERSION, type ActionAccuracyEntry, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 import { median } from '../runtime/profile/sample-stats.ts';
+import { argmaxRows } from '../runtime/device/argmax-rows.ts';
 
 export interface MeasureActionAccuracyOptions {
   readonly onnx: Uint8Array;
@@ -35,12 +36,6 @@ export interface MeasureActionAccuracyOptions {
 
 type Session = ort.InferenceSession;
 const SESSION_OPTS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
-
-function argmax(a: Float32Array, off: number, n: number): number {
-  let best = 0;
-  for (let j = 1; j < n; j++) if (a[off + j]! > a[off + best]!) best = j;
-  return best;
-}
 
 /** Runs `session` over `input` (count samples of `per` floats) in batches; returns each output concatenated. */
 async function runBatched(session: Session, inputName: string, input: Float32Array, shape: readonly number[], outputs: readonly string[], batch: number): Promise<Float32Array[]> {
@@ -61,9 +56,8 @@ async function runBatched(session: Session, inputName: string, input: Float32Arr
 }
 
 function correctness(probs: Float32Array, labels: Uint8Array, classes: number): Uint8Array {
-  const c = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) c[i] = argmax(probs, i * classes, classes) === labels[i] ? 1 : 0;
-  return c;
+  const predicted = argmaxRows(probs, classes);
+  return Uint8Array.from(labels, (label, i) => (predicted[i] === label ? 1 : 0));
 }
 
 const mean01 = (c: Uint8Array): number => (c.length === 0 ? 0 : c.reduce((a, b) => a + b, 0) / c.length);
