@@ -18,6 +18,7 @@ import { registerWasmConvGradKernels } from '../../training/wasm-conv-grad.ts';
 import { resolveTrainerConfig, trainBranchyNet, type TrainProgress, type TrainerConfig } from '../../training/trainer.ts';
 import type { Normalization } from '../../training/batches.ts';
 import { countArg, intArg, positiveArg } from '../option-parsers.ts';
+import { CoinferError } from '../../common/errors.ts';
 import { checkOutputPath } from '../output-check.ts';
 
 
@@ -104,11 +105,13 @@ interface TrainCliOptions {
   evalLimit?: number | undefined;
   augment: boolean;
   workers?: number | undefined;
+  packageState?: boolean | undefined;
   json?: boolean | undefined;
 }
 
 async function runTrain(o: TrainCliOptions): Promise<void> {
   const dataset = parseDatasetName(o.dataset);
+  if (o.packageState && !o.resume) throw new CoinferError('ERR_INVALID_ARGUMENT', '--package-state packages a saved training state: add --resume (and --state-dir if the state is not in the default place)');
   // Before hours of training: the package and the state are written at the end and per epoch.
   await checkOutputPath({ option: '--out', path: o.out, kind: 'dir' });
   await checkOutputPath({ option: '--state-dir', path: o.stateDir ?? defaultStateDir(o.out), kind: 'dir' });
@@ -144,7 +147,8 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
   const result = await trainBranchyNet(tf, {
     spec, train, config, normalization, stateDir, resume: o.resume === true,
     meta: { trainingCommand: command, startedAt: new Date().toISOString(), dataset, trainImages: train.count, backend },
-    workers: o.workers ?? availableParallelism(),
+    workers: o.packageState ? 1 : (o.workers ?? availableParallelism()),
+    ...(o.packageState ? { maxSteps: 0 } : {}),
     workerBackend: backendPref,
     onProgress: (p) => bar.update(p),
     onEpochEnd: (s) => {
@@ -167,7 +171,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
         trainingCommand: String(result.meta['trainingCommand'] ?? command),
         gitCommit: gitCommit(),
         date: new Date().toISOString(),
-        notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps; config ${JSON.stringify(result.config)}`,
+        notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps${result.complete ? '' : ` (an unfinished run packaged as it stood: ${result.history.length} of ${result.config.epochs} epochs done)`}; config ${JSON.stringify(result.config)}`,
       },
     });
     log(`export check: max |ORT - tfjs| over every exit = ${pkg.exportMaxAbsDiff.toExponential(2)}`);
@@ -267,6 +271,7 @@ export function registerModel(program: Command): void {
     .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', countArg('--eval-limit'))
     .option('--workers <n>', 'data-parallel worker threads, one core each (default: every core)', countArg('--workers'))
     .option('--no-augment', 'disable random flips (and shifts for colour images)')
+    .option('--package-state', 'with --resume: package the saved state as it stands, without training further (an unfinished run)')
     .option('--json', 'print one JSON document')
     .action(async (opts) => runTrain(opts));
   model
