@@ -39,11 +39,17 @@ export const PACKAGE_FILES = {
   labels: join('samples', 'labels.idx.gz'),
 } as const;
 
+/** The 5-exit AlexNet trained on CIFAR-10 (Edgent's own workload; docs/model.md). */
+export const CIFAR10_MODEL_DIR: string = fileURLToPath(new URL('../../models/cifar10-alexnet', import.meta.url));
+
+/** The small second package (Fashion-MNIST, 28×28 grey): quick demos and tests. */
+export const FMNIST_MODEL_DIR: string = fileURLToPath(new URL('../../models/fmnist-alexnet', import.meta.url));
+
 /**
- * The shipped trained model every command defaults to (`--model`): <repo>/models/fmnist-alexnet.
- * The one place to switch the default package (e.g. to models/cifar10-alexnet).
+ * The shipped trained model every command defaults to (`--model`): <repo>/models/cifar10-alexnet.
+ * The one place to switch the default package.
  */
-export const DEFAULT_MODEL_DIR: string = fileURLToPath(new URL('../../models/fmnist-alexnet', import.meta.url));
+export const DEFAULT_MODEL_DIR: string = CIFAR10_MODEL_DIR;
 
 /** The wire protocol's model id: the first 32 bits of the ONNX sha256. */
 export function modelIdOf(onnxSha256: string): number {

@@ -104,8 +104,8 @@ describe('model package', () => {
     await expectReject(loadModelPackage(dir), 'ERR_MODEL_MANIFEST'); // sha mismatch comes first
   });
 
-  it('points DEFAULT_MODEL_DIR at <repo>/models/fmnist-alexnet', () => {
-    expect(DEFAULT_MODEL_DIR.endsWith(join('models', 'fmnist-alexnet'))).toBe(true);
-    expect(DEFAULT_MODEL_DIR).toBe(join(new URL('../../..', import.meta.url).pathname, 'models', 'fmnist-alexnet'));
+  it('points DEFAULT_MODEL_DIR at <repo>/models/cifar10-alexnet', () => {
+    expect(DEFAULT_MODEL_DIR.endsWith(join('models', 'cifar10-alexnet'))).toBe(true);
+    expect(DEFAULT_MODEL_DIR).toBe(join(new URL('../../..', import.meta.url).pathname, 'models', 'cifar10-alexnet'));
   });
 });
