@@ -171,6 +171,14 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
         trainingCommand: String(result.meta['trainingCommand'] ?? command),
         gitCommit: gitCommit(),
         date: new Date().toISOString(),
+        training: {
+          epochsDone: result.history.length,
+          epochsPlanned: result.config.epochs,
+          steps: result.globalStep,
+          wallSeconds: Math.round(result.history.reduce((a, h) => a + h.seconds, 0)),
+          epochSeconds: result.history.map((h) => Math.round(h.seconds)),
+          lastEpochTrainAccuracy: result.history.at(-1)?.exits.map((e) => Number(e.accuracy.toFixed(4))) ?? [],
+        },
         notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps${result.complete ? '' : ` (an unfinished run packaged as it stood: ${result.history.length} of ${result.config.epochs} epochs done)`}; config ${JSON.stringify(result.config)}`,
       },
     });
