@@ -55,8 +55,8 @@ export interface InputManifest {
   readonly preprocessing: { readonly scale: number; readonly mean: readonly number[]; readonly std: readonly number[] };
   readonly dataset: string;
   /**
-   * Where the training run read the dataset (as the user gave it, e.g. a path relative to the
-   * repository root); `model eval` reads the test split there unless told otherwise.
+   * Where the training run read the dataset: absolute, or relative to the package folder
+   * (`packageDataSource`); `model eval` and `model accuracy` read the test split there unless told otherwise.
    */
   readonly dataSource?: string;
   readonly classNames: readonly string[];
