@@ -121,7 +121,7 @@ export interface TrainOptions {
   readonly normalization: Normalization;
   /** Where the resumable state lives; null trains without saving state. */
   readonly stateDir: string | null;
-  /** Continue from the state in `stateDir` (its config wins, except a larger `epochs`). */
+  /** Continue from the state in `stateDir` (its config wins, except a larger `epochs` or `rescheduleEpochs`). */
   readonly resume: boolean;
   /** Stored in the state on a fresh start (e.g. the training command). */
   readonly meta?: Readonly<Record<string, unknown>>;
@@ -129,6 +129,12 @@ export interface TrainOptions {
   readonly onEpochEnd?: (s: EpochSummary) => void;
   /** Stop after this many steps in this call (benchmarks, tests); the state stays resumable. */
   readonly maxSteps?: number;
+  /**
+   * With `resume`: plan this many epochs in all, fewer than the saved plan included (at least
+   * the epochs already done + 1); the cosine schedule is recomputed over the new plan and the
+   * change is recorded in the state's meta (`reschedules`). Default: keep the saved plan.
+   */
+  readonly rescheduleEpochs?: number;
   /** Data-parallel worker threads (default 1: every step in this thread). */
   readonly workers?: number;
   /** tfjs backend the workers load (default 'auto'). */
@@ -158,8 +164,18 @@ export async function trainBranchyNet(tf: Tf, opts: TrainOptions): Promise<Train
     if (saved.header.architecture !== spec.name) {
       throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `State in ${opts.stateDir} is for ${saved.header.architecture}, expected ${spec.name}; use another --state-dir or drop --resume`);
     }
-    config = resolveTrainerConfig({ ...(saved.header.config as Partial<TrainerConfig>), epochs: Math.max(opts.config.epochs, (saved.header.config as TrainerConfig).epochs) });
+    const savedEpochs = (saved.header.config as TrainerConfig).epochs;
+    let epochs = Math.max(opts.config.epochs, savedEpochs);
     meta = saved.header.meta;
+    if (opts.rescheduleEpochs !== undefined && opts.rescheduleEpochs !== savedEpochs) {
+      if (opts.rescheduleEpochs < saved.header.epoch + 1) {
+        throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a new plan of at least ${saved.header.epoch + 1} epochs (${saved.header.epoch} are done), actually ${opts.rescheduleEpochs}`);
+      }
+      epochs = opts.rescheduleEpochs;
+      const reschedules = Array.isArray(meta['reschedules']) ? (meta['reschedules'] as unknown[]) : [];
+      meta = { ...meta, reschedules: [...reschedules, { atEpoch: saved.header.epoch, atStep: saved.header.globalStep, fromEpochs: savedEpochs, toEpochs: epochs, date: new Date().toISOString() }] };
+    }
+    config = resolveTrainerConfig({ ...(saved.header.config as Partial<TrainerConfig>), epochs });
   }
   if (config.exitWeights.length !== spec.exits.length) {
     throw new CoinferError('ERR_INVALID_CONFIG', `Expected ${spec.exits.length} exit weights, actually ${config.exitWeights.length}`);

@@ -106,11 +106,13 @@ interface TrainCliOptions {
   augment: boolean;
   workers?: number | undefined;
   packageState?: boolean | undefined;
+  reschedule?: number | undefined;
   json?: boolean | undefined;
 }
 
 async function runTrain(o: TrainCliOptions): Promise<void> {
   const dataset = parseDatasetName(o.dataset);
+  if (o.reschedule !== undefined && !o.resume) throw new CoinferError('ERR_INVALID_ARGUMENT', '--reschedule changes the plan of a saved run: add --resume');
   if (o.packageState && !o.resume) throw new CoinferError('ERR_INVALID_ARGUMENT', '--package-state packages a saved training state: add --resume (and --state-dir if the state is not in the default place)');
   // Before hours of training: the package and the state are written at the end and per epoch.
   await checkOutputPath({ option: '--out', path: o.out, kind: 'dir' });
@@ -149,6 +151,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
     meta: { trainingCommand: command, startedAt: new Date().toISOString(), dataset, trainImages: train.count, backend },
     workers: o.packageState ? 1 : (o.workers ?? availableParallelism()),
     ...(o.packageState ? { maxSteps: 0 } : {}),
+    ...(o.reschedule !== undefined ? { rescheduleEpochs: o.reschedule } : {}),
     workerBackend: backendPref,
     onProgress: (p) => bar.update(p),
     onEpochEnd: (s) => {
@@ -180,7 +183,7 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
           epochSeconds: result.history.map((h) => Math.round(h.seconds)),
           lastEpochTrainAccuracy: result.history.at(-1)?.exits.map((e) => Number(e.accuracy.toFixed(4))) ?? [],
         },
-        notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps${result.complete ? '' : ` (an unfinished run packaged as it stood: ${result.history.length} of ${result.config.epochs} epochs done)`}; config ${JSON.stringify(result.config)}`,
+        notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps${Array.isArray(result.meta['reschedules']) ? `; schedule changed: ${JSON.stringify(result.meta['reschedules'])}` : ''}${result.complete ? '' : ` (an unfinished run packaged as it stood: ${result.history.length} of ${result.config.epochs} epochs done)`}; config ${JSON.stringify(result.config)}`,
       },
     });
     log(`export check: max |ORT - tfjs| over every exit = ${pkg.exportMaxAbsDiff.toExponential(2)}`);
@@ -280,6 +283,7 @@ export function registerModel(program: Command): void {
     .option('--eval-limit <n>', 'evaluate on the first N test images only (smoke tests)', countArg('--eval-limit'))
     .option('--workers <n>', 'data-parallel worker threads, one core each (default: every core)', countArg('--workers'))
     .option('--no-augment', 'disable random flips (and shifts for colour images)')
+    .option('--reschedule <epochs>', 'with --resume: plan N epochs in all instead of the saved plan (fewer allowed); the cosine schedule is recomputed, the change recorded', countArg('--reschedule'))
     .option('--package-state', 'with --resume: package the saved state as it stands, without training further (an unfinished run)')
     .option('--json', 'print one JSON document')
     .action(async (opts) => runTrain(opts));

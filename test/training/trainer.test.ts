@@ -76,6 +76,26 @@ describe('trainBranchyNet', () => {
     const e2 = await trainBranchyNet(tf, { spec: spec2, train: dataset(8), config, normalization: norm, stateDir: other, resume: true }).catch((x: unknown) => x);
     expect((e2 as CoinferError).code).toBe('ERR_CHECKPOINT_INCOMPATIBLE');
   });
+
+  it('reschedules a resumed run to fewer epochs, recomputing the cosine schedule and recording the change', async () => {
+    const config = resolveTrainerConfig({ epochs: 4, batchSize: 8, seed: 4, checkpointEverySteps: 1 });
+    const train = dataset(16); // 2 steps per epoch
+    const stateDir = join(dir, 'reschedule');
+    const first = await trainBranchyNet(tf, { spec, train, config, normalization: norm, stateDir, resume: false, maxSteps: 3 });
+    first.net.model.dispose(); // epoch 1 done, 1 step into epoch 2
+    const tooFew = await trainBranchyNet(tf, { spec, train, config, normalization: norm, stateDir, resume: true, rescheduleEpochs: 1 }).catch((x: unknown) => x);
+    expect((tooFew as CoinferError).code).toBe('ERR_INVALID_ARGUMENT');
+    const lrs: number[] = [];
+    const second = await trainBranchyNet(tf, { spec, train, config, normalization: norm, stateDir, resume: true, rescheduleEpochs: 3, onEpochEnd: (e) => lrs.push(e.learningRate) });
+    second.net.model.dispose();
+    expect(second.complete).toBe(true);
+    expect(second.config.epochs).toBe(3);
+    expect(second.globalStep).toBe(6);
+    const three = resolveTrainerConfig({ ...config, epochs: 3 });
+    expect(lrs).toEqual([learningRateAt(three, 1), learningRateAt(three, 2)]);
+    expect(second.meta['reschedules']).toMatchObject([{ atEpoch: 1, atStep: 3, fromEpochs: 4, toEpochs: 3 }]);
+    expect((await loadTrainState(stateDir))?.header.meta['reschedules']).toHaveLength(1);
+  });
 });
 
 describe('resolveTrainerConfig', () => {
