@@ -124,8 +124,13 @@ export class RedisBroker implements TransitionSink, TransitionSource, WeightsSto
   }
 
   async readNew(consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = (await this.#redis.callBuffer('XREADGROUP', 'GROUP', this.config.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, '>')) as [Buffer, RawEntry[]][] | null;
-    return reply ? reply.flatMap(([, entries]) => toEntries(entries)) : [];
+    const reply = (await this.#redis.callBuffer('XREADGROUP', 'GROUP', this.config.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, '>')) as unknown[] | null;
+    if (!reply || reply.length === 0) return [];
+    // RESP2 answers [[key, entries], …]; RESP3 (ioredis 6's default) a map, flattened to [key, entries, …].
+    const out: StreamEntry[] = [];
+    if (Array.isArray(reply[0])) for (const [, entries] of reply as [Buffer, RawEntry[]][]) out.push(...toEntries(entries));
+    else for (let i = 1; i < reply.length; i += 2) out.push(...toEntries(reply[i] as RawEntry[]));
+    return out;
   }
 
   #claimCursor = '0-0';

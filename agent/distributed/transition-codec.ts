@@ -111,7 +111,7 @@ const malformed = (what: string): CoinferError => new CoinferError('ERR_FRAME_MA
 export function decodeTransitionBatch(input: Uint8Array): DecodedTransitionBatch {
   if (input.byteLength < HEADER_BYTES) throw malformed(`expected at least ${HEADER_BYTES} bytes, actually ${input.byteLength}`);
   // Typed views need 4-byte alignment: copy once when the bytes do not start on one.
-  const bytes = input.byteOffset % 4 === 0 ? input : input.slice();
+  const bytes = input.byteOffset % 4 === 0 ? input : new Uint8Array(input); // a copy (Buffer#slice would share)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new CoinferError('ERR_FRAME_BAD_MAGIC', 'Transition batch: expected the magic "CFTB", actually other bytes: the stream carries entries that are not coinfer transitions');
   const version = view.getUint16(4, true);

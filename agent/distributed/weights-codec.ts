@@ -79,7 +79,7 @@ const bad = (what: string): CoinferError => new CoinferError('ERR_FRAME_MALFORME
  *   actors and the learner from one coinfer version), ERR_FRAME_MALFORMED.
  */
 export function decodeWeights(input: Uint8Array): WeightsMessage {
-  const bytes = input.byteOffset % 4 === 0 ? input : input.slice();
+  const bytes = input.byteOffset % 4 === 0 ? input : new Uint8Array(input); // a copy (Buffer#slice would share)
   if (bytes.byteLength < 8) throw bad(`expected at least 8 bytes, actually ${bytes.byteLength}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new CoinferError('ERR_FRAME_BAD_MAGIC', 'Weights message: expected the magic "CFWT", actually other bytes: the weights key holds something else');

@@ -39,9 +39,11 @@ describe('transition codec', () => {
 
   it('decodes bytes that start at an odd offset of a larger buffer (pooled Node Buffers)', () => {
     const bytes = encodeTransitionBatch(header, randomRows(5), { observationSize: O, actionCount: A });
-    const pool = new Uint8Array(bytes.byteLength + 3);
-    pool.set(bytes, 3);
-    expect(decodeTransitionBatch(pool.subarray(3)).rows.size).toBe(5);
+    for (const offset of [1, 2, 3]) {
+      const pool = Buffer.alloc(bytes.byteLength + offset);
+      pool.set(bytes, offset);
+      expect(decodeTransitionBatch(pool.subarray(offset)).rows.size).toBe(5);
+    }
   });
 
   it('refuses another magic, another codec version and a truncated entry, each with its code', () => {
