@@ -48,7 +48,7 @@ export function resolveBrokerConfig(partial: Partial<BrokerConfig> = {}): Broker
 export interface PublisherConfig {
   /** Transitions per stream entry. Integer in [1, 65536] (default 256: ~22 kB entries). */
   readonly batchTransitions: number;
-  /** Batches sent but not yet confirmed by the broker; a full batch beyond this is dropped, never queued. Integer ≥ 1. */
+  /** Batches sent but not yet confirmed by the broker (64 ≈ 1.4 MB); a full batch beyond this is dropped, never queued. Integer ≥ 1. */
   readonly maxInFlight: number;
   /** Unread entries in the learner's group above which the actor keeps only one batch in `sampleEvery`. Integer ≥ 1. */
   readonly lagHighWater: number;
@@ -58,7 +58,7 @@ export interface PublisherConfig {
   readonly lagCheckMs: number;
 }
 
-export const DEFAULT_PUBLISHER_CONFIG: PublisherConfig = { batchTransitions: 256, maxInFlight: 8, lagHighWater: 1_000, sampleEvery: 4, lagCheckMs: 500 };
+export const DEFAULT_PUBLISHER_CONFIG: PublisherConfig = { batchTransitions: 256, maxInFlight: 64, lagHighWater: 1_000, sampleEvery: 4, lagCheckMs: 500 };
 
 const publisherSchema = z.strictObject({
   batchTransitions: z.int().min(1).max(65_536),

@@ -123,8 +123,17 @@ export class RedisBroker implements TransitionSink, TransitionSource, WeightsSto
     }
   }
 
+  /** Runs a command; a failure becomes ERR_BROKER naming the server and the command. */
+  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      throw new CoinferError('ERR_BROKER', `Redis at ${redactUrl(this.config.url)}: expected ${what} to succeed, actually: ${(e as Error).message}. A learner restarted with --resume latest re-reads what it had not checkpointed`, { cause: e });
+    }
+  }
+
   async readNew(consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = (await this.#redis.callBuffer('XREADGROUP', 'GROUP', this.config.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, '>')) as unknown[] | null;
+    const reply = await this.#call('XREADGROUP', () => this.#redis.callBuffer('XREADGROUP', 'GROUP', this.config.group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, '>') as Promise<unknown[] | null>);
     if (!reply || reply.length === 0) return [];
     // RESP2 answers [[key, entries], …]; RESP3 (ioredis 6's default) a map, flattened to [key, entries, …].
     const out: StreamEntry[] = [];
@@ -136,14 +145,14 @@ export class RedisBroker implements TransitionSink, TransitionSource, WeightsSto
   #claimCursor = '0-0';
 
   async claimPending(consumer: string, count: number): Promise<{ entries: StreamEntry[]; deleted: number; done: boolean }> {
-    const [next, claimed, deleted] = (await this.#redis.callBuffer('XAUTOCLAIM', this.streamKey, this.config.group, consumer, 0, this.#claimCursor, 'COUNT', count)) as [Buffer, RawEntry[], Buffer[]];
+    const [next, claimed, deleted] = await this.#call('XAUTOCLAIM', () => this.#redis.callBuffer('XAUTOCLAIM', this.streamKey, this.config.group, consumer, 0, this.#claimCursor, 'COUNT', count) as Promise<[Buffer, RawEntry[], Buffer[]]>);
     this.#claimCursor = next.toString();
     const done = this.#claimCursor === '0-0';
     return { entries: toEntries(claimed), deleted: deleted?.length ?? 0, done };
   }
 
   async ack(ids: readonly string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 10_000) await this.#redis.xack(this.streamKey, this.config.group, ...ids.slice(i, i + 10_000));
+    for (let i = 0; i < ids.length; i += 10_000) await this.#call('XACK', () => this.#redis.xack(this.streamKey, this.config.group, ...ids.slice(i, i + 10_000)));
   }
 
   async pendingCount(): Promise<number> {
@@ -152,7 +161,7 @@ export class RedisBroker implements TransitionSink, TransitionSource, WeightsSto
   }
 
   async putWeights(bytes: Uint8Array, version: number): Promise<void> {
-    await this.#redis.multi().set(this.weightsKey, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).publish(this.weightsKey, String(version)).exec();
+    await this.#call('SET + PUBLISH of the weights', () => this.#redis.multi().set(this.weightsKey, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).publish(this.weightsKey, String(version)).exec());
   }
 
   async getWeights(): Promise<Uint8Array | null> {
