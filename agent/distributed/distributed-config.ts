@@ -79,8 +79,11 @@ export interface LearnerLoopConfig {
   readonly readEntries: number;
   /** Milliseconds a read waits for new entries when none are there. Integer ≥ 1. */
   readonly blockMs: number;
-  /** Train rounds at most between two reads, so ingest keeps flowing while the learner catches up. Integer ≥ 1. */
-  readonly maxRoundsPerRead: number;
+  /**
+   * Milliseconds of train rounds at most between two reads (at least one round when owed), so
+   * ingest keeps flowing while the learner catches up. > 0.
+   */
+  readonly trainSliceMs: number;
   /** Rounds owed beyond this are forgiven (counted as skipped): a learner far behind trains on fresh data, not an old debt. Integer ≥ 1. */
   readonly maxRoundDebt: number;
   /** Milliseconds between weight publications (when a round ran since the last). */
@@ -99,14 +102,14 @@ export interface LearnerLoopConfig {
 }
 
 export const DEFAULT_LEARNER_LOOP_CONFIG: LearnerLoopConfig = {
-  readEntries: 64, blockMs: 100, maxRoundsPerRead: 8, maxRoundDebt: 1_000_000, publishEveryMs: 200,
+  readEntries: 64, blockMs: 100, trainSliceMs: 50, maxRoundDebt: 1_000_000, publishEveryMs: 200,
   checkpointEveryTransitions: 100_000, maxTransitions: null, idleExitMs: null, progressEveryMs: 1_000,
 };
 
 const learnerSchema = z.strictObject({
   readEntries: z.int().min(1),
   blockMs: z.int().min(1),
-  maxRoundsPerRead: z.int().min(1),
+  trainSliceMs: z.number().positive(),
   maxRoundDebt: z.int().min(1),
   publishEveryMs: z.number().min(0),
   checkpointEveryTransitions: z.int().min(1),

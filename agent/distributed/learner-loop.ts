@@ -5,7 +5,7 @@
  *           unacknowledged (XAUTOCLAIM), then read new ones (XREADGROUP)
  *   each read:  decode → refuse other shapes / observation versions → dedupe by (actor, seq)
  *               → replay memory → the train rounds the ingested transitions owe (DqnConfig's
- *               trainEvery, learningStarts; at most maxRoundsPerRead per read) → publish weights
+ *               trainEvery, learningStarts; at most trainSliceMs of them per read) → publish weights
  *               every publishEveryMs → checkpoint every checkpointEveryTransitions, and only
  *               then XACK the entries the checkpoint holds.
  *
@@ -190,7 +190,8 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
     if (due > 0 && !(ingested >= dqn.learningStarts && memory.size >= dqn.batchSize)) {
       rounds += due; // forfeited before learningStarts, as in the single-process loop
     } else {
-      for (let k = 0; k < Math.min(due, c.maxRoundsPerRead); k++) {
+      const sliceEnd = performance.now() + c.trainSliceMs;
+      for (let k = 0; k < due && (k === 0 || performance.now() < sliceEnd); k++) {
         const res = learner.trainRound(memory, o.sampleRng, ingested);
         rounds++;
         roundsSincePublish++;
