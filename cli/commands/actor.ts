@@ -68,13 +68,14 @@ export function registerActor(program: Command): void {
       say(`actor ${actorId} on ${redactUrl(config.url)} (namespace ${config.namespace}): ${opts.env} env, ${env.numEnvs} lane(s), world ${world.world.name}, objective ${describeObjective(world.objective)}`);
       try {
         await follower.start();
+        const t0 = performance.now();
         const r = await runActor({
           env, publisher, weights: follower, config: dqn, seed: opts.seed, rng: createRng(opts.seed + 7), steps: opts.steps ?? null,
           maxStepsPerSecond: opts.maxRate ?? null, signal: controller.signal,
           onProgress: (p) => (opts.json ? out({ event: 'progress', ...p, ...publisher.counters }) : say(`${p.steps} steps (${Math.round(p.stepsPerSecond)}/s), ε ${p.epsilon.toFixed(3)}, reward ${p.meanReward.toFixed(3)}, weights v${p.weightsVersion}, sent ${publisher.counters.sent}, dropped ${publisher.counters.droppedInFlight + publisher.counters.droppedLag}`)),
         });
         const c = publisher.counters;
-        const summary = { event: 'done', actorId, steps: r.steps, episodes: r.episodes, weightsSwaps: r.weightsSwaps, weightsRefused: follower.refused, ...c };
+        const summary = { event: 'done', actorId, seconds: (performance.now() - t0) / 1000, steps: r.steps, episodes: r.episodes, weightsSwaps: r.weightsSwaps, weightsRefused: follower.refused, ...c };
         if (opts.json) out(summary);
         else process.stdout.write(`done: ${r.steps} steps, ${c.sent} transitions sent, ${c.droppedInFlight + c.droppedLag} dropped (learner lagging or broker slow), ${c.failed} failed, ${r.weightsSwaps} weight swaps, ${follower.refused} refused\n`);
         if (publisher.lastError && c.failed > 0) say(`last broker error: ${(publisher.lastError as Error).message}`);

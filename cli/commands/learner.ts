@@ -36,13 +36,14 @@ export function registerLearner(program: Command): void {
     .option('--checkpoint-every <n>', 'transitions between checkpoints (the unacknowledged window)', countArg('--checkpoint-every'), 100_000)
     .option('--eval-episodes <n>', 'validation episodes scored at each checkpoint (0: none)', intArg('--eval-episodes', 0), 4)
     .option('--consumer <name>', 'consumer name in the group (default host-pid)')
+    .option('--progress-every <ms>', 'milliseconds between progress records', positiveArg('--progress-every'), 1000)
     .option('--json', 'print progress and checkpoints as JSON lines')
     .action(async (opts) => {
       const say = (line: string) => process.stderr.write(`${line}\n`);
       const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
       const broker = brokerFromOptions(opts);
       const loop = resolveLearnerLoopConfig({
-        checkpointEveryTransitions: opts.checkpointEvery, maxTransitions: opts.maxTransitions ?? null, idleExitMs: opts.idleExitS === undefined ? null : opts.idleExitS * 1000,
+        checkpointEveryTransitions: opts.checkpointEvery, progressEveryMs: opts.progressEvery, maxTransitions: opts.maxTransitions ?? null, idleExitMs: opts.idleExitS === undefined ? null : opts.idleExitS * 1000,
       });
       const world = await loadDistributedWorld({ modelDir: opts.model, scenario: opts.scenario, energyLambda: opts.energyLambda, say });
       const dqn = distributedDqnConfig(opts.dqn, opts.seed);
