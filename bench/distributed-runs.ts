@@ -17,6 +17,16 @@ import { EVAL_SEED } from '../cli/train-run.ts';
 import { createDqnPolicy } from '../policies/dqn-policy.ts';
 import { evaluatePolicies } from '../policies/evaluate-policies.ts';
 import { spawnCoinfer, type CoinferProcess } from './coinfer-process.ts';
+import { resolveBrokerConfig, resolveLearnerLoopConfig, resolvePublisherConfig } from '../agent/distributed/distributed-config.ts';
+import { runLearner } from '../agent/distributed/learner-loop.ts';
+import { RedisBroker } from '../agent/distributed/redis-broker.ts';
+import { TransitionPublisher } from '../agent/distributed/transition-publisher.ts';
+import { describeObjective } from '../agent/distributed/weights-codec.ts';
+import { resolveDqnConfig } from '../agent/dqn-config.ts';
+import { DqnLearner } from '../agent/dqn-learner.ts';
+import { ReplayMemory } from '../agent/replay-memory.ts';
+import { createRng } from '../common/rng.ts';
+import { OBSERVATION_SIZE, OBSERVATION_VERSION } from '../env/observation.ts';
 
 export interface RunOptions {
   readonly url: string;
@@ -30,10 +40,10 @@ export interface RunOptions {
   readonly dqn: string;
   /** Learner flags besides the broker, the output and --json. */
   readonly learnerArgs: readonly string[];
-  /** Start the actors before the learner and wait for them (a backlog for the learner to drain). */
-  readonly actorsFirst?: boolean;
   /** Kill the learner with SIGKILL once it has checkpointed and learned this many transitions, then restart it. */
   readonly killAt?: number;
+  /** Stop the learner (SIGINT) once it has ingested everything the actors sent, whatever train rounds it still owes. */
+  readonly stopWhenCaughtUp?: boolean;
 }
 
 export interface Sample {
@@ -56,7 +66,7 @@ export interface RunResult {
   readonly windowAtKill: number | null;
   /** Wall time until the last actor was done (process start-up included). */
   readonly actorsSeconds: number;
-  /** Env steps per second of all actors together, from their own acting time. */
+  /** Env steps per second of all actors together, from the first one's start of acting to the last one's end. */
   readonly actorStepsPerSecond: number;
 }
 
@@ -89,31 +99,35 @@ export async function distributedRun(o: RunOptions): Promise<RunResult> {
     return p;
   };
   const actorTotals: Record<string, unknown>[] = [];
+  const spans: { startMs: number; endMs: number }[] = [];
   const runActors = (): Promise<void> => Promise.all(Array.from({ length: o.actors }, async (_, i) => {
     let last: Record<string, unknown> = {};
     const a = spawnCoinfer(['actor', ...common, '--lanes', String(o.lanes), '--steps', String(o.stepsPerActor), '--seed', String(i + 1), '--actor-id', `bench${i}`, ...(o.maxRate ? ['--max-rate', String(o.maxRate)] : [])], (e) => {
-      if (e['event'] === 'done') last = e;
+      if (e['event'] === 'done') {
+        last = e;
+        const endMs = performance.now();
+        spans.push({ startMs: endMs - 1000 * Number(e['seconds']), endMs });
+      }
     });
     if ((await a.exited) !== 0) fail(`actor ${i}`, a);
     actorTotals.push(last);
   })).then(() => undefined);
 
   let actorsSeconds = 0;
-  let learner: CoinferProcess;
   const t0 = performance.now();
-  if (o.actorsFirst) {
-    await runActors();
-    actorsSeconds = (performance.now() - t0) / 1000;
-    learner = startLearner([]);
-  } else {
-    learner = startLearner([]);
-    const actors = runActors().then(() => { actorsSeconds = (performance.now() - t0) / 1000; });
-    if (o.killAt !== undefined) {
-      const code = await learner.exited;
-      if (!killed) fail(`learner (exit ${code} before the kill)`, learner);
-      learner = startLearner(['--resume', 'latest']);
-    }
-    await actors;
+  let learner = startLearner([]);
+  const actors = runActors().then(() => { actorsSeconds = (performance.now() - t0) / 1000; });
+  if (o.killAt !== undefined) {
+    const code = await learner.exited;
+    if (!killed) fail(`learner (exit ${code} before the kill)`, learner);
+    learner = startLearner(['--resume', 'latest']);
+  }
+  await actors;
+  if (o.stopWhenCaughtUp) {
+    const sent = actorTotals.reduce((s, e) => s + Number(e['sent'] ?? 0), 0);
+    const until = performance.now() + 30_000;
+    while ((samples.at(-1)?.ingested ?? 0) < sent && performance.now() < until) await new Promise((r) => setTimeout(r, 100));
+    learner.signal('SIGINT');
   }
   if ((await learner.exited) !== 0) fail('learner', learner);
   if (!done) throw new Error('learner ended without its summary line');
@@ -121,7 +135,8 @@ export async function distributedRun(o: RunOptions): Promise<RunResult> {
   const sum = (k: string) => actorTotals.reduce((s, e) => s + Number(e[k] ?? 0), 0);
   return {
     out, sent: sum('sent'), dropped: sum('droppedInFlight') + sum('droppedLag') + sum('failed'), ingested: Number(d['ingested']), duplicates: Number(d['duplicates']),
-    samples, windowAtKill, actorsSeconds, actorStepsPerSecond: sum('steps') / Math.max(...actorTotals.map((e) => Number(e['seconds'] ?? Infinity))),
+    samples, windowAtKill, actorsSeconds,
+    actorStepsPerSecond: sum('steps') / ((Math.max(...spans.map((s) => s.endMs)) - Math.min(...spans.map((s) => s.startMs))) / 1000),
   };
 }
 
@@ -158,4 +173,42 @@ export async function validationScores(world: DistributedWorld, policies: Readon
     episodes, seed: EVAL_SEED, onOutcome: (p, outcome, e) => { perEpisode[p]![e]!.push(outcome.hit && outcome.correct ? 1 : 0); },
   });
   return perEpisode;
+}
+
+/**
+ * The learner's ingest alone: `actors` publishers fill the stream with `transitions` random
+ * transitions first, then the learner loop (training off: learningStarts beyond the budget)
+ * reads, decodes, dedupes and inserts them into replay. Transitions per second of that loop.
+ */
+export async function ingestCapacity(tf: Tf, o: { readonly url: string; readonly actors: number; readonly transitions: number; readonly actionCount: number }): Promise<number> {
+  const O = OBSERVATION_SIZE;
+  const A = o.actionCount;
+  const broker = await RedisBroker.connect(resolveBrokerConfig({ url: o.url, namespace: 'capacity', maxStreamEntries: 100_000 }));
+  await broker.reset();
+  const rng = createRng(11);
+  const n = 256;
+  const rows = {
+    size: n, observations: Float32Array.from({ length: n * O }, () => rng.next()), actions: Int32Array.from({ length: n }, () => rng.int(A)), rewards: Float32Array.from({ length: n }, () => rng.next()),
+    nextObservations: Float32Array.from({ length: n * O }, () => rng.next()), discounts: new Float32Array(n).fill(0.5), nextActionMasks: new Uint8Array(n * A).fill(1),
+  };
+  const objective = { rewardKind: 'bench', missPenalty: 0, energyLambdaPerJ: 0 };
+  const config = resolvePublisherConfig({ lagHighWater: 1_000_000_000, maxInFlight: 1_000_000 });
+  const pubs = Array.from({ length: o.actors }, (_, i) => new TransitionPublisher({ sink: broker, config, actorId: `cap${i}`, observationSize: O, actionCount: A, observationVersion: OBSERVATION_VERSION, objective: describeObjective(objective) }));
+  for (let sent = 0, i = 0; sent < o.transitions; sent += n, i++) pubs[i % o.actors]!.push(rows);
+  await Promise.all(pubs.map((p) => p.drain()));
+  const dqn = resolveDqnConfig({ replayCapacity: o.transitions, learningStarts: o.transitions * 10 });
+  const learner = new DqnLearner(tf, { config: dqn, observationSize: O, actionCount: A });
+  const memory = new ReplayMemory({ capacity: o.transitions, observationSize: O, actionCount: A });
+  try {
+    const t0 = performance.now();
+    const r = await runLearner({
+      learner, memory, source: broker, weights: broker, config: resolveLearnerLoopConfig({ maxTransitions: o.transitions, checkpointEveryTransitions: 1_000_000_000 }),
+      consumer: 'capacity', objective, observationVersion: OBSERVATION_VERSION, sampleRng: createRng(1), runId: 'capacity',
+      onCheckpoint: async () => {},
+    });
+    return r.state.ingested / ((performance.now() - t0) / 1000);
+  } finally {
+    learner.dispose();
+    await broker.close();
+  }
 }

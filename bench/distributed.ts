@@ -3,8 +3,8 @@
  * actor` processes on the replay env of world `base`):
  *  1. throughput with 1, 2, 4, 8 actors running flat out while the learner trains at the
  *     `coinfer train` cadence: transitions ingested per second and learner updates per second;
- *     and the ingest capacity alone: 8 actors fill the stream first, a learner with training off
- *     drains it;
+ *     and the ingest capacity alone: a backlog from 8 actor ids, drained by the learner loop with
+ *     training off;
  *  2. quality after equal env steps: single-process `trainDqn` against a learner with 2 actors
  *     paced to the single-process speed, both greedy on the validation traces, paired by episode
  *     (policies/paired-ci.ts);
@@ -23,7 +23,7 @@ import { distributedDqnConfig, loadDistributedWorld } from '../cli/distributed-w
 import { startLocalRedis } from '../cli/local-redis.ts';
 import { pairedClusterCi, type MeanCi } from '../policies/paired-ci.ts';
 import { DEFAULT_MODEL_DIR } from '../runtime/model/model-package.ts';
-import { distributedRun, latestWeights, rates, validationScores } from './distributed-runs.ts';
+import { distributedRun, ingestCapacity, latestWeights, rates, validationScores } from './distributed-runs.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,7 +53,7 @@ try {
   const lanesTotal = 32;
   for (const n of actorCounts) {
     const r = await distributedRun({
-      url: redis.url, namespace: `tput${n}`, actors: n, stepsPerActor: Math.ceil(throughputSteps / n), lanes: Math.max(1, lanesTotal / n), maxRate: null, dqn: '{}',
+      url: redis.url, namespace: `tput${n}`, actors: n, stepsPerActor: Math.ceil(throughputSteps / n), lanes: Math.max(1, lanesTotal / n), maxRate: null, dqn: '{}', stopWhenCaughtUp: true,
       learnerArgs: ['--idle-exit-s', '2', '--checkpoint-every', '100000000', '--eval-episodes', '0', '--progress-every', '250'],
     });
     const { ingestPerSecond, updatesPerSecond } = rates(r.samples);
@@ -62,16 +62,13 @@ try {
     emit({ phase: 'throughput', ...row, sent: r.sent, ingested: r.ingested });
     say(`${n} actor(s): ingest ${row.ingestPerSecond} transitions/s, learner ${row.learnerUpdatesPerSecond} updates/s, actors ${row.actorStepsPerSecond} env steps/s, dropped ${r.dropped}`);
   }
-  const drain = await distributedRun({
-    url: redis.url, namespace: 'drain', actors: 8, stepsPerActor: 25_000, lanes: 4, maxRate: null, dqn: '{"learningStarts":1000000000,"replayCapacity":200000}', actorsFirst: true,
-    learnerArgs: ['--max-transitions', '200000', '--idle-exit-s', '2', '--checkpoint-every', '100000000', '--eval-episodes', '0', '--progress-every', '20'],
-  });
-  const ingestCapacityPerSecond = Math.round(rates(drain.samples).ingestPerSecond);
-  emit({ phase: 'ingest-capacity', actors: 8, backlog: drain.sent, ingested: drain.ingested, ingestCapacityPerSecond });
-  say(`ingest capacity (8 actors' backlog of ${drain.sent} transitions, no training): ${ingestCapacityPerSecond} transitions/s`);
+  const { tf } = await loadTf();
+  const backlog = 512_000;
+  const ingestCapacityPerSecond = Math.round(await ingestCapacity(tf, { url: redis.url, actors: 8, transitions: backlog, actionCount: world.codec.size }));
+  emit({ phase: 'ingest-capacity', actors: 8, backlog, ingestCapacityPerSecond });
+  say(`ingest capacity (a backlog of ${backlog} transitions from 8 actor ids, training off): ${ingestCapacityPerSecond} transitions/s`);
 
   // 2. Quality after equal env steps: single process first (it sets the pace of the actors).
-  const { tf } = await loadTf();
   const dqnJson = JSON.stringify({ epsilonDecaySteps: qualitySteps / 2, learningStarts: 2_000 });
   const config = distributedDqnConfig(dqnJson, 1);
   const env = new VecReplayEnv({ manifest: world.pkg.manifest, actionAccuracy: world.pkg.actionAccuracy, computeTimes: world.times.computeTimes, traces: world.train, numEnvs: config.numEnvs, config: world.envInput });

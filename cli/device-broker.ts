@@ -10,6 +10,7 @@ import { resolveBrokerConfig, resolvePublisherConfig } from '../agent/distribute
 import { RedisBroker } from '../agent/distributed/redis-broker.ts';
 import { TransitionPublisher, type PublisherCounters } from '../agent/distributed/transition-publisher.ts';
 import { WeightsFollower } from '../agent/distributed/weights-follower.ts';
+import { describeObjective } from '../agent/distributed/weights-codec.ts';
 import type { ActingPolicy } from '../agent/acting-policy.ts';
 import type { DqnConfig } from '../agent/dqn-config.ts';
 import { VecNStep } from '../agent/vec-n-step.ts';
@@ -41,7 +42,7 @@ export async function startDeviceActor(o: DeviceActorOptions): Promise<{ readonl
   const O = o.acting.observationSize;
   const A = o.acting.actionCount;
   // Small batches: a device serves a few requests per second, and the learner should see them soon.
-  const publisher = new TransitionPublisher({ sink: broker, config: resolvePublisherConfig({ batchTransitions: 8 }), actorId: `device-${process.pid}`, observationSize: O, actionCount: A, observationVersion: OBSERVATION_VERSION });
+  const publisher = new TransitionPublisher({ sink: broker, config: resolvePublisherConfig({ batchTransitions: 8 }), actorId: `device-${process.pid}`, observationSize: O, actionCount: A, observationVersion: OBSERVATION_VERSION, objective: describeObjective(distributedObjective(o.reward)) });
   const follower = new WeightsFollower({
     store: broker, expect: { objective: distributedObjective(o.reward), observationVersion: OBSERVATION_VERSION, observationSize: O, actionCount: A },
     onRefused: (e, v) => o.say(`refused weights v${v}: ${e.message}`),

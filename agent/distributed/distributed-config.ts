@@ -95,7 +95,7 @@ export interface LearnerLoopConfig {
   readonly checkpointEveryTransitions: number;
   /** Stop after learning this many transitions (and paying the rounds they owe); null: run until stopped. */
   readonly maxTransitions: number | null;
-  /** Stop when no entry arrived for this long after the first one; null: wait for ever. */
+  /** Stop when no entry arrived for this long after the first one (a resumed run: since its start); null: wait for ever. */
   readonly idleExitMs: number | null;
   /** Milliseconds between progress records. */
   readonly progressEveryMs: number;

@@ -3,7 +3,7 @@
  *
  *   start:  ensure the consumer group; take over the entries a crashed predecessor left
  *           unacknowledged (XAUTOCLAIM), then read new ones (XREADGROUP)
- *   each read:  decode → refuse other shapes / observation versions → dedupe by (actor, seq)
+ *   each read:  decode → refuse other shapes, observation versions, objectives → dedupe by (actor, seq)
  *               → replay memory → the train rounds the ingested transitions owe (DqnConfig's
  *               trainEvery, learningStarts; at most trainSliceMs of them per read) → publish weights
  *               every publishEveryMs → checkpoint every checkpointEveryTransitions, and only
@@ -23,7 +23,7 @@ import type { LearnerLoopConfig } from './distributed-config.ts';
 import { IngestDedupe, type IngestDedupeState } from './ingest-dedupe.ts';
 import type { StreamEntry, TransitionSource, WeightsStore } from './redis-broker.ts';
 import { decodeTransitionBatch } from './transition-codec.ts';
-import { encodeWeights, type DistributedObjective } from './weights-codec.ts';
+import { describeObjective, encodeWeights, type DistributedObjective } from './weights-codec.ts';
 
 /** The loop's own state, saved with each checkpoint (JSON) and given back on resume. */
 export interface DistributedLearnerState {
@@ -35,7 +35,7 @@ export interface DistributedLearnerState {
   /** Rounds forgiven because the debt exceeded maxRoundDebt. */
   readonly skippedRounds: number;
   readonly weightsVersion: number;
-  /** Entries refused: undecodable, or of another shape or observation version. */
+  /** Entries refused: undecodable, or of another shape, observation version or objective. */
   readonly rejected: number;
   /** Pending entries whose data the stream cap trimmed before they could be re-read. */
   readonly trimmedPending: number;
@@ -109,11 +109,13 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
   let trimmed = r?.trimmedPending ?? 0;
   let unacked: string[] = [];
   let lastCheckpointAt = ingested;
+  let roundsAtCheckpoint = rounds;
   const warned = new Set<string>();
   const warn = (kind: string, message: string): void => {
     if (!warned.has(kind)) o.onWarning?.(message);
     warned.add(kind);
   };
+  const objectiveKey = describeObjective(o.objective);
   const state = (): DistributedLearnerState => ({ runId, ingested, roundsAccounted: rounds, skippedRounds: skipped, weightsVersion: version, rejected, trimmedPending: trimmed, dedupe: dedupe.exportState() });
 
   const publish = async (): Promise<void> => {
@@ -130,6 +132,7 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
     const ids = unacked;
     unacked = [];
     lastCheckpointAt = ingested;
+    roundsAtCheckpoint = rounds;
     await source.ack(ids);
   };
   const ingest = (e: StreamEntry): void => {
@@ -148,6 +151,11 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
       warn('shape', `entries of actor ${batch.actorId} refused: expected ${O} features, ${A} actions, observation version ${o.observationVersion}; actually ${batch.observationSize}, ${batch.actionCount}, ${batch.observationVersion}: start actors with the learner's scenario and coinfer version`);
       return;
     }
+    if (batch.objective !== objectiveKey) {
+      rejected++;
+      warn(`objective ${batch.objective}`, `entries of actor ${batch.actorId} refused: expected rewards for objective ${objectiveKey}, actually ${batch.objective}: start the actor with the learner's scenario and --energy-lambda`);
+      return;
+    }
     if (!dedupe.accept(batch.actorId, batch.seq)) return;
     memory.addRows(batch.rows);
     ingested += batch.rows.size;
@@ -156,7 +164,7 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
   await source.ensureGroup();
   await publish(); // actors joining now act with the current weights at once
   let claiming = true;
-  let lastEntryMs: number | null = null;
+  let lastEntryMs: number | null = r ? performance.now() : null; // a resumed run has had its first entry
   let lastPublishMs = performance.now();
   let roundsSincePublish = 0;
   const t0 = performance.now();
@@ -218,6 +226,6 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
     if (entries.length === 0) await new Promise<void>((resolve) => setImmediate(resolve)); // let signal handlers run
   }
   await publish();
-  await checkpoint();
+  if (ingested !== lastCheckpointAt || rounds !== roundsAtCheckpoint || unacked.length > 0 || !r) await checkpoint(); // nothing new: the last checkpoint stands
   return { state: state(), gradientSteps: learner.gradientSteps };
 }

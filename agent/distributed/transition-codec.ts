@@ -6,12 +6,15 @@
  *    0  "CFTB" magic                          16  f64 sequence (per actor, from 0, +1 per batch)
  *    4  u16 codec version                     24  u32 observation version the actor observed
  *    6  u16 observation size O                28  u32 weights version the actor acted with
- *    8  u16 action count A                    32  actor id, UTF-8, padded to 4
- *   10  u16 actor-id bytes                     …  f32 observations [n × O], f32 next observations [n × O],
- *   12  u32 rows n                                f32 rewards [n], f32 discounts [n], u16 actions [n] (padded),
+ *    8  u16 action count A                    32  u16 objective bytes, u16 0
+ *   10  u16 actor-id bytes                    36  actor id then objective, UTF-8, padded to 4
+ *   12  u32 rows n                             …  f32 observations [n × O], f32 next observations [n × O],
+ *                                                 f32 rewards [n], f32 discounts [n], u16 actions [n] (padded),
  *                                                 next-action masks as bits [n × ⌈A/8⌉]
  *
  * 88 bytes per transition at O = 9, A = 41 (the 200-byte float form with byte masks is 2.3×).
+ * The objective (reward kind, miss penalty, λ as one string) lets the learner refuse rewards
+ * computed for another goal.
  */
 import { CoinferError } from '../../common/errors.ts';
 import type { TransitionRows } from '../replay-memory.ts';
@@ -19,7 +22,9 @@ import type { TransitionRows } from '../replay-memory.ts';
 /** Bumped when the layout changes; a learner refuses other versions. */
 export const TRANSITION_CODEC_VERSION = 1;
 const MAGIC = 0x42544643; // "CFTB" read as a little-endian u32
-const HEADER_BYTES = 32;
+const HEADER_BYTES = 36;
+/** Longest objective string, in UTF-8 bytes. */
+const MAX_OBJECTIVE_BYTES = 256;
 /** Longest actor id, in UTF-8 bytes. */
 export const MAX_ACTOR_ID_BYTES = 64;
 
@@ -33,6 +38,8 @@ export interface TransitionBatchHeader {
   readonly observationVersion: number;
   /** Version of the weights the actor acted with (0: before any weights arrived). */
   readonly weightsVersion: number;
+  /** The objective the rewards were computed for (`describeObjective` of weights-codec.ts). */
+  readonly objective: string;
 }
 
 /** A decoded batch: its header and rows (fresh arrays, safe to keep). */
@@ -46,8 +53,8 @@ const pad4 = (n: number): number => (n + 3) & ~3;
 const maskBytesPerRow = (a: number): number => (a + 7) >> 3;
 
 /** Bytes an encoded batch of `rows` takes. */
-export function encodedBatchBytes(rows: number, observationSize: number, actionCount: number, actorIdBytes: number): number {
-  return HEADER_BYTES + pad4(actorIdBytes) + 4 * (2 * rows * observationSize + 2 * rows) + pad4(2 * rows) + rows * maskBytesPerRow(actionCount);
+export function encodedBatchBytes(rows: number, observationSize: number, actionCount: number, textBytes: number): number {
+  return HEADER_BYTES + pad4(textBytes) + 4 * (2 * rows * observationSize + 2 * rows) + pad4(2 * rows) + rows * maskBytesPerRow(actionCount);
 }
 
 /**
@@ -60,12 +67,14 @@ export function encodeTransitionBatch(header: TransitionBatchHeader, rows: Trans
   const n = rows.size;
   const id = new TextEncoder().encode(header.actorId);
   if (id.length === 0 || id.length > MAX_ACTOR_ID_BYTES) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected an actor id of 1 to ${MAX_ACTOR_ID_BYTES} UTF-8 bytes, actually ${id.length}: pick a shorter --actor-id`);
+  const objective = new TextEncoder().encode(header.objective);
+  if (objective.length > MAX_OBJECTIVE_BYTES) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected an objective of at most ${MAX_OBJECTIVE_BYTES} UTF-8 bytes, actually ${objective.length}`);
   if (!Number.isSafeInteger(header.seq) || header.seq < 0) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected seq a safe integer ≥ 0, actually ${header.seq}`);
   if (!(o >= 1 && o < 65536 && a >= 1 && a < 65536)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected observation size and action count in [1, 65535], actually ${o} and ${a}`);
   if (rows.observations.length < n * o || rows.nextObservations.length < n * o || rows.nextActionMasks.length < n * a) {
     throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected rows for observation size ${o} and action count ${a}, actually arrays too short for ${n} rows`);
   }
-  const bytes = new Uint8Array(encodedBatchBytes(n, o, a, id.length));
+  const bytes = new Uint8Array(encodedBatchBytes(n, o, a, id.length + objective.length));
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint16(4, TRANSITION_CODEC_VERSION, true);
@@ -76,8 +85,10 @@ export function encodeTransitionBatch(header: TransitionBatchHeader, rows: Trans
   view.setFloat64(16, header.seq, true);
   view.setUint32(24, header.observationVersion, true);
   view.setUint32(28, header.weightsVersion, true);
+  view.setUint16(32, objective.length, true);
   bytes.set(id, HEADER_BYTES);
-  let at = HEADER_BYTES + pad4(id.length);
+  bytes.set(objective, HEADER_BYTES + id.length);
+  let at = HEADER_BYTES + pad4(id.length + objective.length);
   const f32 = (src: Float32Array, len: number): void => {
     new Float32Array(bytes.buffer, at, len).set(src.subarray(0, len));
     at += 4 * len;
@@ -121,11 +132,14 @@ export function decodeTransitionBatch(input: Uint8Array): DecodedTransitionBatch
   const idLen = view.getUint16(10, true);
   const n = view.getUint32(12, true);
   const seq = view.getFloat64(16, true);
-  if (idLen === 0 || idLen > MAX_ACTOR_ID_BYTES || !Number.isSafeInteger(seq) || seq < 0) throw malformed(`actor id of ${idLen} bytes, sequence ${seq}`);
-  const expected = encodedBatchBytes(n, o, a, idLen);
+  const objLen = view.getUint16(32, true);
+  if (idLen === 0 || idLen > MAX_ACTOR_ID_BYTES || objLen > MAX_OBJECTIVE_BYTES || !Number.isSafeInteger(seq) || seq < 0) throw malformed(`actor id of ${idLen} bytes, objective of ${objLen}, sequence ${seq}`);
+  const expected = encodedBatchBytes(n, o, a, idLen + objLen);
   if (bytes.byteLength !== expected) throw malformed(`expected ${expected} bytes for ${n} rows of ${o} features and ${a} actions, actually ${bytes.byteLength}`);
-  const actorId = new TextDecoder().decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + idLen));
-  let at = bytes.byteOffset + HEADER_BYTES + pad4(idLen);
+  const decoder = new TextDecoder();
+  const actorId = decoder.decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + idLen));
+  const objective = decoder.decode(bytes.subarray(HEADER_BYTES + idLen, HEADER_BYTES + idLen + objLen));
+  let at = bytes.byteOffset + HEADER_BYTES + pad4(idLen + objLen);
   const f32 = (len: number): Float32Array => {
     const out = new Float32Array(bytes.buffer.slice(at, at + 4 * len));
     at += 4 * len;
@@ -144,7 +158,7 @@ export function decodeTransitionBatch(input: Uint8Array): DecodedTransitionBatch
     for (let k = 0; k < a; k++) nextActionMasks[i * a + k] = (bits[i * mb + (k >> 3)]! >> (k & 7)) & 1;
   }
   return {
-    actorId, seq, observationVersion: view.getUint32(24, true), weightsVersion: view.getUint32(28, true), observationSize: o, actionCount: a,
+    actorId, seq, objective, observationVersion: view.getUint32(24, true), weightsVersion: view.getUint32(28, true), observationSize: o, actionCount: a,
     rows: { size: n, observations, actions, rewards, nextObservations, discounts, nextActionMasks },
   };
 }

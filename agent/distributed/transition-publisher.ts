@@ -20,6 +20,8 @@ export interface TransitionPublisherOptions {
   readonly observationSize: number;
   readonly actionCount: number;
   readonly observationVersion: number;
+  /** The objective the env's rewards pursue (`describeObjective`). */
+  readonly objective: string;
   /** Clock in ms (tests pass a fake one). */
   readonly now?: () => number;
 }
@@ -128,7 +130,7 @@ export class TransitionPublisher {
       return;
     }
     const bytes = encodeTransitionBatch(
-      { actorId: this.#o.actorId, seq: this.#seq++, observationVersion: this.#o.observationVersion, weightsVersion: this.weightsVersion },
+      { actorId: this.#o.actorId, seq: this.#seq++, observationVersion: this.#o.observationVersion, weightsVersion: this.weightsVersion, objective: this.#o.objective },
       { size: n, observations: this.#obs, nextObservations: this.#nextObs, actions: this.#actions, rewards: this.#rewards, discounts: this.#discounts, nextActionMasks: this.#masks },
       { observationSize: this.#o.observationSize, actionCount: this.#o.actionCount },
     );

@@ -55,7 +55,7 @@ export function registerActor(program: Command): void {
       const broker = await RedisBroker.connect(config);
       const publisher = new TransitionPublisher({
         sink: broker, config: resolvePublisherConfig({ batchTransitions: opts.batchTransitions }), actorId,
-        observationSize: OBSERVATION_SIZE, actionCount: world.codec.size, observationVersion: OBSERVATION_VERSION,
+        observationSize: OBSERVATION_SIZE, actionCount: world.codec.size, observationVersion: OBSERVATION_VERSION, objective: describeObjective(world.objective),
       });
       const follower = new WeightsFollower({
         store: broker, expect: { objective: world.objective, observationVersion: OBSERVATION_VERSION, observationSize: OBSERVATION_SIZE, actionCount: world.codec.size },

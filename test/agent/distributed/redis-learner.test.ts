@@ -10,6 +10,7 @@ import { runLearner, type DistributedLearnerState } from '../../../agent/distrib
 import { RedisBroker } from '../../../agent/distributed/redis-broker.ts';
 import { TransitionPublisher } from '../../../agent/distributed/transition-publisher.ts';
 import { WeightsFollower } from '../../../agent/distributed/weights-follower.ts';
+import { describeObjective } from '../../../agent/distributed/weights-codec.ts';
 import { resolveDqnConfig } from '../../../agent/dqn-config.ts';
 import { DqnLearner } from '../../../agent/dqn-learner.ts';
 import { EnvVector } from '../../../agent/env-vector.ts';
@@ -52,7 +53,7 @@ const rows = (n: number, seed: number): TransitionRows => {
     return { learner, memory, ready: state ? applyLearnerState(state, { learner, memory }) : Promise.resolve(null) };
   };
   const publisher = (broker: RedisBroker, actorId: string, batchTransitions = 16) =>
-    new TransitionPublisher({ sink: broker, config: resolvePublisherConfig({ batchTransitions, maxInFlight: 1000 }), actorId, observationSize: SIZE, actionCount: SIZE, observationVersion: 2 });
+    new TransitionPublisher({ sink: broker, config: resolvePublisherConfig({ batchTransitions, maxInFlight: 1000 }), actorId, observationSize: SIZE, actionCount: SIZE, observationVersion: 2, objective: describeObjective(objective) });
   const loop = (p: Partial<LearnerLoopConfig>) => resolveLearnerLoopConfig({ readEntries: 2, blockMs: 20, publishEveryMs: 0, progressEveryMs: 60_000, ...p });
 
   beforeAll(async () => {
@@ -176,6 +177,22 @@ const rows = (n: number, seed: number): TransitionRows => {
     expect(otherObservation.take()).toBeNull();
     expect(same.take()?.version).toBe(2); // the initial and the final publication
     expect(refusals.map((e) => (e as CoinferError).code)).toEqual(['ERR_WEIGHTS_INCOMPATIBLE', 'ERR_WEIGHTS_INCOMPATIBLE']);
+    parts.learner.dispose();
+  });
+
+  it('the learner refuses transitions whose rewards were computed for another objective', async () => {
+    const broker = await connect(`t${namespaceCounter++}`);
+    const other = new TransitionPublisher({ sink: broker, config: resolvePublisherConfig({ batchTransitions: 16 }), actorId: 'other', observationSize: SIZE, actionCount: SIZE, observationVersion: 2, objective: describeObjective({ ...objective, energyLambdaPerJ: 0.5 }) });
+    const mine = publisher(broker, 'mine');
+    other.push(rows(32, 1));
+    mine.push(rows(16, 2));
+    await Promise.all([other.drain(), mine.drain()]);
+    const parts = learnerParts();
+    const warnings: string[] = [];
+    const r = await runLearner({ ...parts, source: broker, weights: broker, config: loop({ readEntries: 10, idleExitMs: 100 }), consumer: 'l', objective, observationVersion: 2, sampleRng: createRng(7), runId: 'o', onCheckpoint: async () => {}, onWarning: (m) => warnings.push(m) });
+    expect(r.state.ingested).toBe(16);
+    expect(r.state.rejected).toBe(2);
+    expect(warnings).toHaveLength(1); // once per kind, not per entry
     parts.learner.dispose();
   });
 

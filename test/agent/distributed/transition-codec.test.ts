@@ -20,15 +20,15 @@ function randomRows(n: number, seed = 1): TransitionRows {
   };
 }
 
-const header = { actorId: 'host-1.ab12', seq: 42, observationVersion: 2, weightsVersion: 7 };
+const header = { actorId: 'host-1.ab12', seq: 42, observationVersion: 2, weightsVersion: 7, objective: 'accuracy, miss -1, λ=0/J' };
 
 describe('transition codec', () => {
   it('round-trips every field of every row exactly', () => {
     const rows = randomRows(37);
     const bytes = encodeTransitionBatch(header, rows, { observationSize: O, actionCount: A });
-    expect(bytes.byteLength).toBe(encodedBatchBytes(37, O, A, 11));
+    expect(bytes.byteLength).toBe(encodedBatchBytes(37, O, A, 11 + new TextEncoder().encode(header.objective).length));
     const d = decodeTransitionBatch(bytes);
-    expect({ actorId: d.actorId, seq: d.seq, observationVersion: d.observationVersion, weightsVersion: d.weightsVersion }).toEqual(header);
+    expect({ actorId: d.actorId, seq: d.seq, observationVersion: d.observationVersion, weightsVersion: d.weightsVersion, objective: d.objective }).toEqual(header);
     expect([d.observationSize, d.actionCount, d.rows.size]).toEqual([O, A, 37]);
     for (const k of ['observations', 'actions', 'rewards', 'nextObservations', 'discounts', 'nextActionMasks'] as const) expect(Array.from(d.rows[k])).toEqual(Array.from(rows[k]));
   });

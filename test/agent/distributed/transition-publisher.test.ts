@@ -25,7 +25,7 @@ function fakeSink(o: { hold?: boolean; lag?: number } = {}): TransitionSink & { 
 }
 
 const make = (sink: TransitionSink, p: Parameters<typeof resolvePublisherConfig>[0] = {}, now = () => 0) =>
-  new TransitionPublisher({ sink, config: resolvePublisherConfig({ batchTransitions: 4, ...p }), actorId: 'a1', observationSize: O, actionCount: A, observationVersion: 2, now });
+  new TransitionPublisher({ sink, config: resolvePublisherConfig({ batchTransitions: 4, ...p }), actorId: 'a1', observationSize: O, actionCount: A, observationVersion: 2, objective: 'test', now });
 
 describe('TransitionPublisher', () => {
   it('cuts rows into batches of batchTransitions with consecutive sequence numbers, rows in order', async () => {
