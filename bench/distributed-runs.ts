@@ -116,6 +116,10 @@ export async function distributedRun(o: RunOptions): Promise<RunResult> {
   let actorsSeconds = 0;
   const t0 = performance.now();
   let learner = startLearner([]);
+  // Actors start once the learner runs (it publishes weights first): they act with a network from
+  // their first steps, not uniformly at random (which skips the forward pass and is several times cheaper).
+  const ready = performance.now() + 120_000;
+  while (samples.length === 0 && learner.child.exitCode === null && performance.now() < ready) await new Promise((r) => setTimeout(r, 50));
   const actors = runActors().then(() => { actorsSeconds = (performance.now() - t0) / 1000; });
   if (o.killAt !== undefined) {
     const code = await learner.exited;

@@ -1,8 +1,8 @@
 /**
  * Distributed training on this machine (a local redis-server, `coinfer learner` and `coinfer
  * actor` processes on the replay env of world `base`):
- *  1. throughput with 1, 2, 4, 8 actors running flat out while the learner trains at the
- *     `coinfer train` cadence: transitions ingested per second and learner updates per second;
+ *  1. throughput with 1, 2, 4, 8 actors (32 lanes in all, ε = 0.05) running flat out while the
+ *     learner trains at the `coinfer train` cadence: transitions ingested per second and learner updates per second;
  *     and the ingest capacity alone: a backlog from 8 actor ids, drained by the learner loop with
  *     training off;
  *  2. quality after equal env steps: single-process `trainDqn` against a learner with 2 actors
@@ -51,9 +51,12 @@ try {
   // 1. Throughput. The learner's debt of train rounds grows when actors outrun it; it is stopped once they are done.
   const throughput: { actors: number; ingestPerSecond: number; learnerUpdatesPerSecond: number; actorStepsPerSecond: number; dropped: number }[] = [];
   const lanesTotal = 32;
+  // Acting at a steady ε = 0.05 (after exploration): at ε ≈ 1 the actors skip the forward pass and
+  // produce several times more, so figures taken along the schedule depend on where it stands.
+  const STEADY_EPSILON = '{"epsilonStart":0.05,"epsilonEnd":0.05}';
   for (const n of actorCounts) {
     const r = await distributedRun({
-      url: redis.url, namespace: `tput${n}`, actors: n, stepsPerActor: Math.ceil(throughputSteps / n), lanes: Math.max(1, lanesTotal / n), maxRate: null, dqn: '{}', stopWhenCaughtUp: true,
+      url: redis.url, namespace: `tput${n}`, actors: n, stepsPerActor: Math.ceil(throughputSteps / n), lanes: Math.max(1, lanesTotal / n), maxRate: null, dqn: STEADY_EPSILON, stopWhenCaughtUp: true,
       learnerArgs: ['--idle-exit-s', '2', '--checkpoint-every', '100000000', '--eval-episodes', '0', '--progress-every', '250'],
     });
     const { ingestPerSecond, updatesPerSecond } = rates(r.samples);

@@ -70,6 +70,7 @@ export class RedisBroker implements TransitionSink, TransitionSource, WeightsSto
   readonly weightsKey: string;
   readonly #redis: Redis;
   #subscriber: Redis | null = null;
+  #claimCursor = '0-0'; // XAUTOCLAIM's position in the pending entries
   #closed = false;
 
   private constructor(redis: Redis, config: BrokerConfig) {
@@ -141,8 +142,6 @@ export class RedisBroker implements TransitionSink, TransitionSource, WeightsSto
     else for (let i = 1; i < reply.length; i += 2) out.push(...toEntries(reply[i] as RawEntry[]));
     return out;
   }
-
-  #claimCursor = '0-0';
 
   async claimPending(consumer: string, count: number): Promise<{ entries: StreamEntry[]; deleted: number; done: boolean }> {
     const [next, claimed, deleted] = await this.#call('XAUTOCLAIM', () => this.#redis.callBuffer('XAUTOCLAIM', this.streamKey, this.config.group, consumer, 0, this.#claimCursor, 'COUNT', count) as Promise<[Buffer, RawEntry[], Buffer[]]>);

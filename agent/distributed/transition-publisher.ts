@@ -55,7 +55,7 @@ export class TransitionPublisher {
   readonly #masks: Uint8Array;
   #fill = 0;
   #seq = 0;
-  #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new Set<Promise<void>>();
   #sent = 0;
   #droppedInFlight = 0;
   #droppedLag = 0;

@@ -49,10 +49,16 @@ export function registerActor(program: Command): void {
       const world = await loadDistributedWorld({ modelDir: opts.model, scenario: opts.scenario, energyLambda: opts.energyLambda, say });
       const dqn = distributedDqnConfig(opts.dqn, opts.seed);
       const actorId = `${opts.actorId}-${process.pid}.${randomBytes(3).toString('hex')}`;
-      const env: VectorEnv & { close?: () => Promise<void> } = opts.env === 'live'
-        ? new EnvVector([await LiveEnv.create({ pkg: world.pkg, traces: world.train, config: world.envInput })])
-        : new VecReplayEnv({ manifest: world.pkg.manifest, actionAccuracy: world.pkg.actionAccuracy, computeTimes: world.times.computeTimes, traces: world.train, numEnvs: opts.lanes, config: world.envInput });
-      const broker = await RedisBroker.connect(config);
+      const broker = await RedisBroker.connect(config); // first: an unreachable broker fails before an env (and its edge) starts
+      let env: VectorEnv & { close?: () => Promise<void> };
+      try {
+        env = opts.env === 'live'
+          ? new EnvVector([await LiveEnv.create({ pkg: world.pkg, traces: world.train, config: world.envInput })])
+          : new VecReplayEnv({ manifest: world.pkg.manifest, actionAccuracy: world.pkg.actionAccuracy, computeTimes: world.times.computeTimes, traces: world.train, numEnvs: opts.lanes, config: world.envInput });
+      } catch (e) {
+        await broker.close();
+        throw e;
+      }
       const publisher = new TransitionPublisher({
         sink: broker, config: resolvePublisherConfig({ batchTransitions: opts.batchTransitions }), actorId,
         observationSize: OBSERVATION_SIZE, actionCount: world.codec.size, observationVersion: OBSERVATION_VERSION, objective: describeObjective(world.objective),
