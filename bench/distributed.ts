@@ -103,6 +103,7 @@ try {
   emit({
     actors: eight.actors, ingestPerSecond: eight.ingestPerSecond, learnerUpdatesPerSecond: eight.learnerUpdatesPerSecond, ingestCapacityPerSecond,
     lostTransitions, unackedWindowAtKill: killed.windowAtKill, redeliveriesRefused: killed.duplicates,
+    killedRun: { sent: killed.sent, dropped: killed.dropped, learned: killed.ingested }, uninterruptedRun: { sent: uninterrupted.sent, dropped: uninterrupted.dropped, learned: uninterrupted.ingested },
     qualityDeltaVsSingle: round(vsSingle), killedDeltaVsUninterrupted: round(killedVsUninterrupted),
     accuracy: { single: +mean('single').toFixed(4), distributed: +mean('distributed').toFixed(4), killed: +mean('killed').toFixed(4) },
     qualitySteps, singleSeconds: +singleSeconds.toFixed(1), throughput,
