@@ -157,7 +157,14 @@ export async function runLearner(o: RunLearnerOptions): Promise<LearnerResult> {
       return;
     }
     if (!dedupe.accept(batch.actorId, batch.seq)) return;
-    memory.addRows(batch.rows);
+    try {
+      memory.addRows(batch.rows); // validates every row before copying any
+    } catch (err) {
+      if (!isCoinferError(err)) throw err;
+      rejected++; // a bad row (NaN reward, discount outside [0, 1]) would otherwise crash every restart that re-reads it
+      warn('rows', `entry ${e.id} of actor ${batch.actorId} refused: ${err.message}`);
+      return;
+    }
     ingested += batch.rows.size;
   };
 

@@ -180,19 +180,20 @@ const rows = (n: number, seed: number): TransitionRows => {
     parts.learner.dispose();
   });
 
-  it('the learner refuses transitions whose rewards were computed for another objective', async () => {
+  it('the learner refuses transitions computed for another objective, and rows it cannot learn, without stopping', async () => {
     const broker = await connect(`t${namespaceCounter++}`);
     const other = new TransitionPublisher({ sink: broker, config: resolvePublisherConfig({ batchTransitions: 16 }), actorId: 'other', observationSize: SIZE, actionCount: SIZE, observationVersion: 2, objective: describeObjective({ ...objective, energyLambdaPerJ: 0.5 }) });
     const mine = publisher(broker, 'mine');
     other.push(rows(32, 1));
     mine.push(rows(16, 2));
+    mine.push({ ...rows(16, 3), rewards: new Float32Array(16).fill(Number.NaN) });
     await Promise.all([other.drain(), mine.drain()]);
     const parts = learnerParts();
     const warnings: string[] = [];
     const r = await runLearner({ ...parts, source: broker, weights: broker, config: loop({ readEntries: 10, idleExitMs: 100 }), consumer: 'l', objective, observationVersion: 2, sampleRng: createRng(7), runId: 'o', onCheckpoint: async () => {}, onWarning: (m) => warnings.push(m) });
     expect(r.state.ingested).toBe(16);
-    expect(r.state.rejected).toBe(2);
-    expect(warnings).toHaveLength(1); // once per kind, not per entry
+    expect(r.state.rejected).toBe(3);
+    expect(warnings).toHaveLength(2); // once per kind (objective, rows), not per entry
     parts.learner.dispose();
   });
 
