@@ -49,15 +49,15 @@ export async function loadDistributedWorld(o: { readonly modelDir: string; reado
   return { pkg, world, envInput, envConfig, evalInput, train, validation, times, codec: new ActionCodec(pkg.manifest, envConfig.encodings), objective: distributedObjective(envConfig.reward) };
 }
 
-/** `--dqn <json>` over the `coinfer train` defaults. */
-export function distributedDqnConfig(json: string, seed: number): DqnConfig {
+/** `--dqn <json>` over the `coinfer train` defaults (or a resumed checkpoint's config); `seed` wins when given. */
+export function distributedDqnConfig(json: string, seed: number | undefined, base: DqnConfigInput = TRAIN_DQN_DEFAULTS): DqnConfig {
   let overrides: DqnConfigInput;
   try {
     overrides = JSON.parse(json) as DqnConfigInput;
   } catch (e) {
     throw new CoinferError('ERR_INVALID_ARGUMENT', `--dqn must be a JSON object, e.g. '{"gamma":0.9}': ${(e as Error).message}`);
   }
-  return runDqnConfig(TRAIN_DQN_DEFAULTS, overrides, seed);
+  return runDqnConfig(base, overrides, seed);
 }
 
 /** Broker settings from `--broker`, `--namespace` and `--max-stream-entries`. */

@@ -6,12 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { LearnerLoopConfig } from '../agent/distributed/distributed-config.ts';
-import type { BrokerConfig } from '../agent/distributed/distributed-config.ts';
+import type { BrokerConfig, LearnerLoopConfig } from '../agent/distributed/distributed-config.ts';
 import { runLearner, type DistributedLearnerState, type LearnerProgress, type LearnerResult } from '../agent/distributed/learner-loop.ts';
 import { RedisBroker } from '../agent/distributed/redis-broker.ts';
 import { describeObjective } from '../agent/distributed/weights-codec.ts';
-import type { DqnConfig } from '../agent/dqn-config.ts';
 import { DqnLearner } from '../agent/dqn-learner.ts';
 import { applyLearnerState } from '../agent/learner-state.ts';
 import { readWeights } from '../agent/q-network.ts';
@@ -23,7 +21,8 @@ import { createRng } from '../common/rng.ts';
 import { loadTf } from '../common/tf-backend.ts';
 import { OBSERVATION_SIZE, OBSERVATION_VERSION } from '../env/observation.ts';
 import { objectiveOf } from '../env/scenario-file.ts';
-import { distributedObjective, type DistributedWorld } from './distributed-world.ts';
+import { distributedDqnConfig, distributedObjective, type DistributedWorld } from './distributed-world.ts';
+import { DEFAULT_TRAIN_SEED } from './commands/train.ts';
 import { EVAL_SEED } from './train-run.ts';
 import { validationEvaluator } from './train-callbacks.ts';
 
@@ -31,8 +30,10 @@ export interface LearnerRunOptions {
   readonly world: DistributedWorld;
   readonly broker: BrokerConfig;
   readonly loop: LearnerLoopConfig;
-  /** The run's DQN config (a resumed run: the checkpoint's, with the overrides). */
-  readonly dqn: DqnConfig;
+  /** `--dqn` overrides (JSON) over the `coinfer train` defaults, or over a resumed checkpoint's config. */
+  readonly dqnJson: string;
+  /** undefined: the resumed checkpoint's seed, else the default one. */
+  readonly seed: number | undefined;
   readonly out: string;
   readonly resume: string | undefined;
   /** Validation episodes scored at each checkpoint (0: none). */
@@ -55,17 +56,20 @@ function savedState(envConfig: unknown, id: string): DistributedLearnerState {
 
 export async function learnerRun(o: LearnerRunOptions): Promise<LearnerResult> {
   const { tf } = await loadTf();
-  const { world, dqn } = o;
+  const { world } = o;
   const A = world.codec.size;
+  const ck = o.resume ? await resolveCheckpoint(o.out, o.resume, { expect: { observationSize: OBSERVATION_SIZE, actionCount: A, actionLabels: world.codec.labels } }) : null;
+  const dqn = ck ? distributedDqnConfig(o.dqnJson, o.seed, ck.meta.dqnConfig) : distributedDqnConfig(o.dqnJson, o.seed ?? DEFAULT_TRAIN_SEED);
   const learner = new DqnLearner(tf, { config: dqn, observationSize: OBSERVATION_SIZE, actionCount: A });
   const memory = new ReplayMemory({ capacity: dqn.replayCapacity, observationSize: OBSERVATION_SIZE, actionCount: A, prioritized: dqn.prioritized });
   let sampleRng = createRng(dqn.seed + 1);
   let resume: DistributedLearnerState | undefined;
   let parentId: string | null = null;
-  const broker = await RedisBroker.connect(o.broker);
+  let broker: RedisBroker | null = null;
   try {
-    if (o.resume) {
-      const ck = await resolveCheckpoint(o.out, o.resume, { expect: { observationSize: OBSERVATION_SIZE, actionCount: A, actionLabels: world.codec.labels } });
+    broker = await RedisBroker.connect(o.broker);
+    o.say(`replay ratio ${(dqn.batchSize * dqn.gradientSteps) / dqn.trainEvery} samples per transition, seed ${dqn.seed}`);
+    if (ck) {
       resume = savedState(ck.meta.envConfig, ck.id);
       const reward = (ck.meta.envConfig as { reward?: Parameters<typeof distributedObjective>[0] }).reward;
       const theirs = reward ? describeObjective(distributedObjective(reward)) : 'unrecorded';
@@ -103,6 +107,6 @@ export async function learnerRun(o: LearnerRunOptions): Promise<LearnerResult> {
     });
   } finally {
     learner.dispose();
-    await broker.close();
+    await broker?.close();
   }
 }

@@ -13,7 +13,7 @@ import { redactUrl } from '../../agent/distributed/redis-broker.ts';
 import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { DEFAULT_TRAIN_SEED } from './train.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
-import { brokerFromOptions, distributedDqnConfig, loadDistributedWorld } from '../distributed-world.ts';
+import { brokerFromOptions, loadDistributedWorld } from '../distributed-world.ts';
 import { learnerRun } from '../learner-run.ts';
 import { countArg, intArg, nonNegativeArg, positiveArg } from '../option-parsers.ts';
 
@@ -29,7 +29,7 @@ export function registerLearner(program: Command): void {
     .option('--model <dir>', 'model package', DEFAULT_MODEL_DIR)
     .option('--out <dir>', 'checkpoint registry root', DEFAULT_CHECKPOINT_ROOT)
     .option('--resume <ref>', 'continue a learner run from its checkpoint (id, latest or a path) and the stream\'s pending entries')
-    .option('--seed <n>', 'seed of the network and replay sampling', intArg('--seed'), DEFAULT_TRAIN_SEED)
+    .option('--seed <n>', `seed of the network and replay sampling (default ${DEFAULT_TRAIN_SEED}; with --resume, the checkpoint's unless given)`, intArg('--seed'))
     .option('--dqn <json>', 'DQN config overrides as JSON (see docs/dqn.md)', '{}')
     .option('--max-transitions <n>', 'stop after learning this many transitions (and the train rounds they owe)', countArg('--max-transitions'))
     .option('--idle-exit-s <s>', 'stop when no transition arrived for this long', positiveArg('--idle-exit-s'))
@@ -46,15 +46,14 @@ export function registerLearner(program: Command): void {
         checkpointEveryTransitions: opts.checkpointEvery, progressEveryMs: opts.progressEvery, maxTransitions: opts.maxTransitions ?? null, idleExitMs: opts.idleExitS === undefined ? null : opts.idleExitS * 1000,
       });
       const world = await loadDistributedWorld({ modelDir: opts.model, scenario: opts.scenario, energyLambda: opts.energyLambda, say });
-      const dqn = distributedDqnConfig(opts.dqn, opts.seed);
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      say(`learner on ${redactUrl(broker.url)} (namespace ${broker.namespace}), world ${world.world.name}, objective ${describeObjective(world.objective)}, replay ratio ${(dqn.batchSize * dqn.gradientSteps) / dqn.trainEvery} samples per transition`);
+      say(`learner on ${redactUrl(broker.url)} (namespace ${broker.namespace}), world ${world.world.name}, objective ${describeObjective(world.objective)}`);
       try {
         const r = await learnerRun({
-          world, broker, loop, dqn, out: opts.out, resume: opts.resume, evalEpisodes: opts.evalEpisodes, consumer: opts.consumer, signal: controller.signal, say,
+          world, broker, loop, dqnJson: opts.dqn, seed: opts.seed, out: opts.out, resume: opts.resume, evalEpisodes: opts.evalEpisodes, consumer: opts.consumer, signal: controller.signal, say,
           onProgress: (p) => (opts.json ? out({ event: 'progress', ...p }) : say(`learned ${p.ingested} transitions (${Math.round(p.ingestPerSecond)}/s), ${p.gradientSteps} gradient steps (${p.updatesPerSecond.toFixed(1)}/s), replay ${p.replaySize}, unacked ${p.unacked}, duplicates ${p.duplicates}, weights v${p.weightsVersion}`)),
           onCheckpoint: (c) => (opts.json ? out({ event: 'checkpoint', ...c }) : say(`checkpoint ${c.id} at ${c.ingested} transitions${c.metrics['eval/mean_reward'] === undefined ? '' : `, validation reward ${c.metrics['eval/mean_reward'].toFixed(4)}`}`)),
         });
