@@ -8,8 +8,8 @@
  *  2. quality after equal env steps: single-process `trainDqn` against a learner with 2 actors
  *     paced to the single-process speed, both greedy on the validation traces, paired by episode
  *     (policies/paired-ci.ts);
- *  3. the same distributed run with the learner killed by SIGKILL after its first checkpoint,
- *     restarted with `--resume latest`: transitions lost (sent by actors, never learned), the
+ *  3. the same distributed run with the learner killed by SIGKILL at 60 % of the steps (between
+ *     two checkpoints), restarted with `--resume latest`: transitions lost (sent by actors, never learned), the
  *     unacknowledged window at the kill, and the quality against the uninterrupted run.
  *
  *   npm run bench:distributed -- [--actors 1,2,4,8] [--throughput-steps 240000] [--quality-steps 40000] [--episodes 30] [--json]
@@ -88,7 +88,7 @@ try {
     learnerArgs: ['--max-transitions', String(qualitySteps), '--idle-exit-s', '10', '--checkpoint-every', String(qualitySteps / 4), '--eval-episodes', '0'], ...(killAt === undefined ? {} : { killAt }),
   });
   const uninterrupted = await qualityRun('quality');
-  const killed = await qualityRun('killed', qualitySteps / 2);
+  const killed = await qualityRun('killed', Math.round(qualitySteps * 0.6)); // between two checkpoints (every quarter): a window to re-read
   const lostTransitions = killed.sent - killed.ingested;
   say(`distributed: ${uninterrupted.ingested} of ${uninterrupted.sent} sent transitions learned; killed and restarted: ${killed.ingested} of ${killed.sent} learned (lost ${lostTransitions}), window at the kill ${killed.windowAtKill}, redeliveries refused ${killed.duplicates}`);
 
