@@ -20,6 +20,8 @@ import { registerDevice } from './commands/device.ts';
 import { registerTraces } from './commands/traces.ts';
 import { registerScenarios } from './commands/scenarios.ts';
 import { registerFleet } from './commands/fleet.ts';
+import { registerLearner } from './commands/learner.ts';
+import { registerActor } from './commands/actor.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -46,6 +48,8 @@ export function buildProgram(): Command {
   registerTraces(program);
   registerScenarios(program);
   registerFleet(program);
+  registerLearner(program);
+  registerActor(program);
   return program;
 }
 

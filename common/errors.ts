@@ -52,6 +52,9 @@ export const ERROR_CODES = [
   'ERR_CHECKPOINT_INCOMPATIBLE',
   'ERR_POLICY_UNKNOWN',
   'ERR_REGISTRY_LOCKED',
+  // distributed training (agent/distributed/)
+  'ERR_BROKER',
+  'ERR_WEIGHTS_INCOMPATIBLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -38,6 +38,7 @@ import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 import { countArg, intArg, rangeArg, resolveToken, tokenArg } from '../option-parsers.ts';
 import { requireEdge } from '../edge-check.ts';
 import { checkOutputPath } from '../output-check.ts';
+import { startDeviceActor } from '../device-broker.ts';
 
 const unit = (name: string) => rangeArg(name, 0, 1);
 
@@ -92,10 +93,12 @@ export function registerDevice(program: Command): void {
     .option('--epsilon <e>', 'with --learn: share of requests served by a random valid action (exploration)', unit('--epsilon'), 0)
     .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', countArg('--save-every'))
     .option('--save-learner-state', 'with --save-every: also save the replay memory, Adam state and counters, so the next --learn continues exactly')
+    .option('--broker <url>', 'with --learn: send the served transitions to a distributed learner (`coinfer learner` on this Redis URL) and act with its weights, instead of learning here')
     .option('--json', 'print one JSON object per request (JSON lines), then {"summary": …}')
     .action(async (opts) => {
       if (opts.saveEvery !== undefined && !opts.learn) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-every with --learn: without learning the weights never change');
       if (opts.saveLearnerState && opts.saveEvery === undefined) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --save-learner-state with --learn --save-every N: it is written into the saved checkpoints');
+      if (opts.broker !== undefined && (!opts.learn || opts.saveEvery !== undefined)) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected --broker with --learn and without --save-every: the distributed learner trains and checkpoints');
       if (opts.learn && !opts.policy.startsWith(DQN_PREFIX)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a dqn:<checkpoint> policy with --learn, actually '${opts.policy}' (baselines do not learn)`);
       const token = resolveToken(opts.token, process.env['COINFER_TOKEN']);
       if (opts.saveEvery !== undefined) await checkOutputPath({ option: '--checkpoints', path: opts.checkpoints, kind: 'dir' });
@@ -123,8 +126,11 @@ export function registerDevice(program: Command): void {
           codec: env.codec, observationSize: OBSERVATION_SIZE, checkpointsRoot: opts.checkpoints,
           policyDeps: { manifest: pkg.manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, actions: env.codec.actions, seed: opts.seed },
         });
-        const tf = opts.learn ? (await loadTf()).tf : null;
-        if (opts.learn) {
+        const tf = opts.learn && opts.broker === undefined ? (await loadTf()).tf : null;
+        if (opts.learn && opts.broker !== undefined && dqn !== null) {
+          const actor = await startDeviceActor({ url: opts.broker, outcomes$: env.outcomes$, acting: dqn.acting, reward: env.config.reward, dqnConfig: dqn.checkpoint.meta.dqnConfig, onSwap: () => void swaps++, say: (l) => process.stderr.write(`${l}\n`) });
+          learnerDone = actor.done.then((c) => void process.stderr.write(`sent ${c.sent} transitions to the learner (${c.droppedInFlight + c.droppedLag} dropped, ${c.failed} failed)\n`));
+        } else if (opts.learn) {
           if (dqn === null || tf === null) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected a dqn:<checkpoint> policy with --learn, actually '${opts.policy}' (baselines do not learn)`);
           const base = dqn.checkpoint.meta.dqnConfig;
           const config = resolveDqnConfig({
