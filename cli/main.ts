@@ -20,6 +20,7 @@ import { registerDevice } from './commands/device.ts';
 import { registerTraces } from './commands/traces.ts';
 import { registerScenarios } from './commands/scenarios.ts';
 import { registerFleet } from './commands/fleet.ts';
+import { registerAdapt } from './commands/adapt.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerTraces(program);
   registerScenarios(program);
   registerFleet(program);
+  registerAdapt(program);
   return program;
 }
 

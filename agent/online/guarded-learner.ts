@@ -1,0 +1,102 @@
+/**
+ * Online learning under a rollback guard, one request at a time: record the served request's
+ * transition, train every `trainEvery` requests and hot-swap the acting weights, and feed the
+ * guard the learner's reward beside the frozen policy's on the same request. When the guard
+ * promotes, the current weights become the last good ones; when it rolls back, the learner
+ * (online and target nets) and the acting copy return to the last good weights. Each promotion
+ * and rollback is returned as a version event for the caller to save with its lineage. No I/O.
+ */
+import type { DqnTrainer } from '../dqn-trainer.ts';
+import type { NetworkWeights } from '../q-network.ts';
+import type { Transition } from '../transition.ts';
+import { RollbackGuard, type GuardDecision, type RollbackGuardConfig } from './rollback-guard.ts';
+
+/** Why a weight version was made. */
+export type VersionReason = 'learned' | 'rollback';
+
+export interface VersionEvent {
+  readonly reason: VersionReason;
+  /** 0-based index of the request after which the swap happened. */
+  readonly requestIndex: number;
+  /** The guard's decision that caused it. */
+  readonly decision: GuardDecision;
+}
+
+/** Where weights go (an ActingPolicy). */
+export interface SwapTarget {
+  swapWeights(weights: NetworkWeights): void;
+}
+
+export interface GuardedLearnerOptions {
+  readonly trainer: DqnTrainer;
+  readonly acting: SwapTarget;
+  /** Requests between train rounds (integer ≥ 1). */
+  readonly trainEvery: number;
+  /** The guard's settings; null disables the guard (weights are never rolled back or versioned). */
+  readonly guard: Partial<RollbackGuardConfig> | null;
+}
+
+export class GuardedLearner {
+  readonly trainer: DqnTrainer;
+  readonly guard: RollbackGuard | null;
+  readonly #acting: SwapTarget;
+  readonly #trainEvery: number;
+  #lastGood: NetworkWeights;
+  #requests = 0;
+  #rounds = 0;
+  #rollbacks = 0;
+  #promotions = 0;
+
+  constructor(o: GuardedLearnerOptions) {
+    if (!(Number.isInteger(o.trainEvery) && o.trainEvery >= 1)) throw new RangeError(`Expected trainEvery an integer >= 1, actually ${o.trainEvery}`);
+    this.trainer = o.trainer;
+    this.#acting = o.acting;
+    this.#trainEvery = o.trainEvery;
+    this.guard = o.guard === null ? null : new RollbackGuard(o.guard);
+    this.#lastGood = o.trainer.getWeights();
+  }
+
+  get trainRounds(): number {
+    return this.#rounds;
+  }
+
+  get rollbacks(): number {
+    return this.#rollbacks;
+  }
+
+  get promotions(): number {
+    return this.#promotions;
+  }
+
+  /** The weights the guard last judged good (at first: the starting weights). */
+  get lastGood(): NetworkWeights {
+    return this.#lastGood;
+  }
+
+  /**
+   * One served request.
+   * @param t its transition, with the reward the learner is trained on
+   * @param rewards what the learner's action earned and what the frozen policy's earned (or is
+   *   estimated to have earned) on the same request, for the guard
+   * @returns the version event when the guard promoted or rolled back, else null
+   */
+  afterRequest(t: Transition, rewards: { readonly learner: number; readonly frozen: number }): VersionEvent | null {
+    const requestIndex = this.#requests++;
+    this.trainer.record(t);
+    if (this.#requests % this.#trainEvery === 0 && this.trainer.trainRound() !== null) {
+      this.#rounds++;
+      this.#acting.swapWeights(this.trainer.getWeights());
+    }
+    const decision = this.guard?.observe(rewards.learner, rewards.frozen) ?? null;
+    if (decision === null || decision.kind === 'hold') return null;
+    if (decision.kind === 'promote') {
+      this.#lastGood = this.trainer.getWeights();
+      this.#promotions++;
+      return { reason: 'learned', requestIndex, decision };
+    }
+    this.trainer.learner.setWeights(this.#lastGood);
+    this.#acting.swapWeights(this.#lastGood);
+    this.#rollbacks++;
+    return { reason: 'rollback', requestIndex, decision };
+  }
+}

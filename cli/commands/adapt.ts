@@ -1,0 +1,156 @@
+/**
+ * `coinfer adapt`: the world-shift experiment (docs/online.md). A long replay request stream
+ * whose world changes at a known request (device 2× slower, edge contention, broadband → 3G);
+ * on identical seeded streams the frozen DQN, the online-learning DQN (the same guarded learner
+ * `device --learn` uses, under the checkpoint's own objective), Edgent, the calibrated planner
+ * and the oracle serve it. Prints per shift the recovery, requests to recover, the longest
+ * stretch below the frozen policy, the guard's rollbacks and what exploration cost; `--json`,
+ * `--html`. Every promotion and rollback is saved as a checkpoint version with its lineage.
+ * Composition only.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
+import { resolveDqnConfig } from '../../agent/dqn-config.ts';
+import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
+import { CoinferError } from '../../common/errors.ts';
+import { loadTf } from '../../common/tf-backend.ts';
+import { ActionCodec } from '../../env/action-codec.ts';
+import { OBSERVATION_SIZE } from '../../env/observation.ts';
+import { resolveEnvConfig } from '../../env/replay-config.ts';
+import { objectiveOf } from '../../env/scenario-file.ts';
+import { createPlanner } from '../../policies/model-planner.ts';
+import { createPolicy } from '../../policies/registry.ts';
+import { DEFAULT_SAFE_EXPLORATION } from '../../policies/safe-exploration.ts';
+import { createLatencyTableFromStages } from '../../runtime/profile/latency-predictor.ts';
+import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
+import { DEFAULT_ROLLBACK_GUARD_CONFIG } from '../../agent/online/rollback-guard.ts';
+import { FROZEN, LEARNER, LEARNER_GREEDY, ORACLE, runShift, type ShiftResult } from '../adapt/adapt-experiment.ts';
+import type { LearnerSpec, Variant } from '../adapt/run-variant.ts';
+import { selectShifts, worldSetup } from '../adapt/shift-worlds.ts';
+import { assertLearnableOnline } from '../checkpoint-objective.ts';
+import { loadPolicy, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC } from '../load-policy.ts';
+import { countArg, intArg, rangeArg } from '../option-parsers.ts';
+import { checkOutputPath } from '../output-check.ts';
+import { createProgress } from '../progress.ts';
+import { adaptJson, formatAdaptText, renderAdaptHtml } from '../report/adapt-report.ts';
+import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
+
+/** Where the learner's weight versions go by default (kept apart from the training registry). */
+export const DEFAULT_ADAPT_VERSIONS_ROOT = './runs/adapt-checkpoints';
+
+const seedsArg = (v: string): number[] => {
+  const seeds = v.split(',').map((s) => Number(s.trim()));
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --seeds a comma list of integers >= 0 (e.g. 1,2,3), actually '${v}'`);
+  return seeds;
+};
+
+export function registerAdapt(program: Command): void {
+  program
+    .command('adapt')
+    .description('World-shift experiment: frozen vs online-learning DQN (guarded), Edgent, calibrated planner and oracle on identical streams whose world changes at a known request')
+    .option('--policy <spec>', "the DQN: 'dqn' (shipped) or dqn:<ref>", SHIPPED_POLICY_SPEC)
+    .option('--checkpoints <dir>', 'checkpoint registry root for dqn:<ref>', DEFAULT_CHECKPOINT_ROOT)
+    .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
+    .option('--shifts <names>', 'comma list of shifts (default all: device-2x-slower, edge-contention, wifi-to-3g)')
+    .option('--seeds <list>', 'comma list of stream seeds', seedsArg, [1, 2, 3])
+    .option('--before <n>', 'requests before the shift', countArg('--before'), 1000)
+    .option('--after <n>', 'requests after the shift', countArg('--after'), 3000)
+    .option('--horizon <n>', 'N: recovery is judged within N requests after the shift', countArg('--horizon'), 2000)
+    .option('--window <n>', 'rolling window of the curves and figures, requests', countArg('--window'), 200)
+    .option('--epsilon <e>', 'share of the learner\'s requests that explore', rangeArg('--epsilon', 0, 1), DEFAULT_SAFE_EXPLORATION.epsilon)
+    .option('--slack-share <s>', 'explore only among actions predicted to finish with this share of the deadline to spare', rangeArg('--slack-share', 0, 0.99), DEFAULT_SAFE_EXPLORATION.slackShare)
+    .option('--unsafe-exploration', 'explore among every valid action (no slack filter)')
+    .option('--train-every <n>', 'requests between train rounds', countArg('--train-every'), 4)
+    .option('--gradient-steps <n>', "gradient steps per train round (default: the checkpoint's)", countArg('--gradient-steps'))
+    .option('--learning-rate <lr>', "Adam learning rate online (default: the checkpoint's)", rangeArg('--learning-rate', 1e-7, 1))
+    .option('--no-guard', 'learn without the rollback guard')
+    .option('--guard-window <n>', 'requests per guard comparison window', countArg('--guard-window'), DEFAULT_ROLLBACK_GUARD_CONFIG.windowRequests)
+    .option('--guard-margin <r>', 'roll back when the learner trails the frozen policy by more than this mean reward over a window', rangeArg('--guard-margin', 0, 10), DEFAULT_ROLLBACK_GUARD_CONFIG.marginReward)
+    .option('--guard-patience <n>', 'roll back after this many windows in a row behind by any amount', countArg('--guard-patience'), DEFAULT_ROLLBACK_GUARD_CONFIG.patienceWindows)
+    .option('--versions <dir>', "registry root where each promotion and rollback is saved with its lineage", DEFAULT_ADAPT_VERSIONS_ROOT)
+    .option('--no-versions', 'do not save the versions')
+    .addOption(new Option('--env <kind>', 'replay (default) or live (see docs/online.md)').choices(['replay', 'live'] as const).default('replay' as const))
+    .option('--json', 'print one JSON document')
+    .option('--html <file>', 'also write an HTML page with the rolling curves per shift')
+    .option('--curve-every <n>', 'plot a point every N requests', intArg('--curve-every', 1), 20)
+    .action(async (opts) => {
+      if (opts.env === 'live') throw new CoinferError('ERR_INVALID_ARGUMENT', "Expected --env replay: the live variant is not built yet (docs/online.md says why); run the replay experiment");
+      if (opts.horizon > opts.after) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --horizon <= --after (${opts.after}), actually ${opts.horizon}: recovery is judged within the requests served after the shift`);
+      if (opts.window > opts.horizon) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --window <= --horizon (${opts.horizon}), actually ${opts.window}`);
+      if (opts.html) await checkOutputPath({ option: '--html', path: opts.html, kind: 'file' });
+      const say = (l: string): void => void process.stderr.write(`${l}\n`);
+      const t0 = performance.now();
+      const shifts = selectShifts(opts.shifts?.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+      const pkg = await loadModelPackage(opts.model);
+      const checkpoint = await resolvePolicyCheckpoint(opts.policy, opts.checkpoints);
+      if (checkpoint === null) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --policy dqn or dqn:<checkpoint>, actually '${opts.policy}': only a DQN learns online`);
+      const objective = assertLearnableOnline(checkpoint.meta);
+      say(`objective of checkpoint ${checkpoint.id}: reward ${objective.reward.signal}, miss ${objective.reward.missPenalty}, energy λ ${objective.reward.energyLambdaPerJ}/J`);
+      const { tf } = await loadTf();
+      const requests = opts.before + opts.after;
+      const results: ShiftResult[] = [];
+      const bar = createProgress({ total: shifts.length * opts.seeds.length * 6 * requests, format: 'adapt [{bar}] {percentage}% {shift} eta {eta_formatted}', quiet: !!opts.json && !process.stderr.isTTY });
+      let done = 0;
+      const base = checkpoint.meta.dqnConfig;
+      const dqnConfig = resolveDqnConfig({
+        ...base, learningStarts: Math.min(base.learningStarts, 32), batchSize: Math.min(base.batchSize, 32),
+        ...(opts.gradientSteps !== undefined ? { gradientSteps: opts.gradientSteps } : {}), ...(opts.learningRate !== undefined ? { learningRate: opts.learningRate } : {}),
+      });
+      try {
+        for (const shift of shifts) {
+          const setup = { pkg, reward: objective.reward, requests, say };
+          const worlds = { before: await worldSetup(shift.before, setup), after: await worldSetup(shift.after, setup) };
+          const codec = new ActionCodec(pkg.manifest, resolveEnvConfig(worlds.before.config).encodings);
+          const t = worlds.before.times;
+          // planners know the world before the shift (its profiles); what changed they see only through the observation
+          const deps = { manifest: pkg.manifest, device: t.device, edge: t.edge, stageProfiles: t.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
+          const { policy: frozen, dqn } = await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: say });
+          const planner = createPlanner(deps, createLatencyTableFromStages(pkg.manifest, t.stageProfiles.device, t.stageProfiles.edge));
+          const guard = opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience } : null;
+          const learnerSpec = (seed: number, epsilon: number, save: boolean): LearnerSpec => {
+            let parent = dqn!.checkpoint.id;
+            return {
+              tf, weights: dqn!.weights, dqnConfig, actionCount: codec.size, trainEvery: opts.trainEvery, guard, planner,
+              exploration: { epsilon, slackShare: opts.slackShare, safe: !opts.unsafeExploration },
+              ...(save && opts.versions !== false ? {
+                onVersion: async (ev, learner) => {
+                  const ck = await saveCheckpoint(tf, {
+                    root: opts.versions as string, model: learner.onlineNet, step: checkpoint.meta.step + ev.requestIndex + 1, dqnConfig: learner.config,
+                    envConfig: { kind: 'adapt', shift: shift.name, seed, before: shift.before, after: shift.after, reward: { ...objective.reward } },
+                    objective: objectiveOf(objective.reward), scenario: ev.requestIndex < opts.before ? shift.before : shift.after,
+                    parentId: parent, actionLabels: codec.labels, lineage: { reason: ev.reason, requestIndex: ev.requestIndex },
+                  });
+                  parent = ck.id;
+                },
+              } satisfies Pick<LearnerSpec, 'onVersion'> : {}),
+            };
+          };
+          const variants = (seed: number): Variant[] => [
+            { kind: 'oracle', name: ORACLE, policy: createPolicy('oracle', deps) },
+            { kind: 'policy', name: 'edgent', policy: createPolicy('edgent', deps) },
+            { kind: 'policy', name: 'calibrated', policy: createPolicy('calibrated', deps) },
+            { kind: 'policy', name: FROZEN, policy: frozen },
+            { kind: 'learner', name: LEARNER, spec: learnerSpec(seed, opts.epsilon, true) },
+            { kind: 'learner', name: LEARNER_GREEDY, spec: learnerSpec(seed, 0, false) },
+          ];
+          results.push(await runShift(shift, worlds, variants, {
+            pkg, before: opts.before, after: opts.after, horizon: opts.horizon, window: opts.window, seeds: opts.seeds, curveEvery: opts.curveEvery,
+            onRequest: () => { if (++done % 200 === 0) bar.update(done, { shift: shift.name }); },
+          }));
+        }
+      } finally {
+        bar.stop();
+      }
+      const report = {
+        model: pkg.manifest.name, checkpoint: checkpoint.id, seeds: opts.seeds, before: opts.before, after: opts.after, horizon: opts.horizon, window: opts.window,
+        epsilon: opts.epsilon, slackShare: opts.slackShare, guard: opts.guard, runSeconds: (performance.now() - t0) / 1000, shifts: results,
+      };
+      if (opts.html) {
+        await mkdir(dirname(opts.html), { recursive: true });
+        await writeFile(opts.html, renderAdaptHtml(report));
+        say(`wrote ${opts.html}`);
+      }
+      process.stdout.write(opts.json ? `${JSON.stringify(adaptJson(report))}\n` : formatAdaptText(report));
+    });
+}
