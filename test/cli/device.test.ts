@@ -88,6 +88,17 @@ describe('coinfer device', () => {
     expect(child.observationVersion).toBe(OBSERVATION_VERSION);
   });
 
+  it('--learn runs the rollback guard: every promotion or rollback is a version in the registry with its lineage', async () => {
+    const { stdout } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '6', '--learn', '--learning-starts', '2', '--batch-size', '2', '--train-every', '1', '--guard-window', '2', '--epsilon', '0.5']);
+    const summary = parse(stdout).at(-1)!.summary! as { rollbacks?: number };
+    const entries = (await new CheckpointRegistry(join(root, 'ckpt')).list()).filter((e) => e.lineage);
+    const mine = entries.slice(-3); // three windows of two requests
+    expect(mine.map((e) => e.lineage!.requestIndex)).toEqual([1, 3, 5]);
+    expect(mine[0]!.parentId).toBe(checkpointId);
+    expect(mine[1]!.parentId).toBe(mine[0]!.id);
+    expect(mine.filter((e) => e.lineage!.reason === 'rollback')).toHaveLength(summary.rollbacks!);
+  });
+
   it("serves a dqn under its checkpoint's own reward (the answering exit's accuracy, not 0/1 correctness)", async () => {
     const { stdout, stderr } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '6']);
     expect(stderr).toMatch(/reward accuracy/);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => cleanup());
 
 const envOf = (seed: number) => {
-  const env = new ReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces: [constantTrace(0.3, 600, 'slow')], config: { scenario: { episodeRequests: 50, deadline: { kind: 'uniform', minMs: 30, maxMs: 600 } }, reward: { signal: 'normalized-accuracy', missPenalty: -1, energyLambdaPerJ: 0.3 } } });
+  const env = new ReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces: [constantTrace(0.3, 600)], config: { scenario: { episodeRequests: 50, deadline: { kind: 'uniform', minMs: 30, maxMs: 600 } }, reward: { signal: 'normalized-accuracy', missPenalty: -1, energyLambdaPerJ: 0.3 } } });
   return { env, ready: env.reset({ seed }) };
 };
 
