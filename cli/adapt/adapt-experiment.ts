@@ -5,8 +5,9 @@
  */
 import { ReplayEnv } from '../../env/replay-env.ts';
 import type { ModelPackage } from '../../runtime/model/model-package.ts';
-import { meanSpread, rollingMean, shiftMetrics, type ShiftMetrics } from '../../policies/adapt-metrics.ts';
-import { ShiftedStream } from './shifted-stream.ts';
+import { longestBelow, meanSpread, rollingMean, shiftMetrics, type ShiftMetrics } from '../../policies/adapt-metrics.ts';
+import type { ActionCodec } from '../../env/action-codec.ts';
+import { ShiftedStream, type CoinferEnv } from './shifted-stream.ts';
 import { runVariant, type Variant, type VariantSeries } from './run-variant.ts';
 import type { WorldSetup, WorldShift } from './shift-worlds.ts';
 
@@ -53,8 +54,8 @@ export interface SeedResult extends ShiftMetrics {
     readonly explored: number;
     readonly extraMisses: number;
     readonly unsafeExtraMisses: number;
-    /** Misses per 1000 requests of the exploring learner minus those of the ε = 0 learner, whole stream. */
-    readonly extraMissesPer1000VsGreedy: number;
+    /** Misses per 1000 requests of the exploring learner minus those of the ε = 0 learner, whole stream (null: no ε = 0 run). */
+    readonly extraMissesPer1000VsGreedy: number | null;
   };
 }
 
@@ -107,26 +108,37 @@ export async function runShift(
   shift: WorldShift,
   worlds: { readonly before: WorldSetup; readonly after: WorldSetup },
   variants: (seed: number) => Variant[],
-  o: ExperimentOptions & { readonly onRequest?: () => void },
+  o: ExperimentOptions & {
+    readonly onRequest?: () => void;
+    /** Builds one world's env (default: a replay env); live streams have no oracle, so no recovery. */
+    readonly envOf?: (w: WorldSetup) => Promise<CoinferEnv>;
+    readonly codec: ActionCodec;
+  },
 ): Promise<ShiftResult> {
   const requests = o.before + o.after;
   const end = Math.min(requests, o.before + o.horizon);
-  const envOf = (w: WorldSetup): ReplayEnv => new ReplayEnv({ manifest: o.pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: w.config, actionAccuracy: o.pkg.actionAccuracy });
+  const envOf = o.envOf ?? (async (w: WorldSetup): Promise<CoinferEnv> => new ReplayEnv({ manifest: o.pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: w.config, actionAccuracy: o.pkg.actionAccuracy }));
   const seeds: SeedResult[] = [];
   const curveSums = new Map<string, { reward: Float64Array; onTime: Float64Array }>();
   for (const seed of o.seeds) {
     const runs = new Map<string, VariantSeries>();
     for (const v of variants(seed)) {
-      const stream = new ShiftedStream({ before: envOf(worlds.before), after: envOf(worlds.after), shiftAt: o.before });
-      runs.set(v.name, await runVariant(stream, v, { requests, seed, ...(o.onRequest ? { onRequest: o.onRequest } : {}) }));
+      const stream = new ShiftedStream({ before: await envOf(worlds.before), after: await envOf(worlds.after), shiftAt: o.before, codec: o.codec });
+      try {
+        runs.set(v.name, await runVariant(stream, v, { requests, seed, ...(o.onRequest ? { onRequest: o.onRequest } : {}) }));
+      } finally {
+        await stream.close();
+      }
     }
     const get = (n: string): VariantSeries => {
       const r = runs.get(n);
       if (!r) throw new Error(`internal: the experiment needs variant ${n}`);
       return r;
     };
-    const learner = get(LEARNER), greedy = get(LEARNER_GREEDY);
-    const m = shiftMetrics({ oracle: get(ORACLE).reward, frozen: get(FROZEN).reward, learner: learner.reward, shiftAt: o.before, horizon: o.horizon, window: o.window, target: 0.5 });
+    const learner = get(LEARNER), greedy = runs.get(LEARNER_GREEDY) ?? null, oracle = runs.get(ORACLE) ?? null;
+    const m: ShiftMetrics = oracle
+      ? shiftMetrics({ oracle: oracle.reward, frozen: get(FROZEN).reward, learner: learner.reward, shiftAt: o.before, horizon: o.horizon, window: o.window, target: 0.5 })
+      : { recovery: null, frozenGap: Number.NaN, requestsToRecover: null, longestBelowFrozen: longestBelow(rollingMean(learner.reward, o.window), rollingMean(get(FROZEN).reward, o.window), o.before) };
     const lb = learner.learner!;
     seeds.push({
       seed, ...m,
@@ -134,7 +146,7 @@ export async function runShift(
       rollbacks: lb.rollbacks, rollbackAt: lb.rollbackAt, promotions: lb.promotions,
       exploration: {
         explored: lb.exploration.explored, extraMisses: lb.exploration.extraMisses, unsafeExtraMisses: lb.exploration.unsafeExtraMisses,
-        extraMissesPer1000VsGreedy: (1000 * (totalMisses(learner) - totalMisses(greedy))) / requests,
+        extraMissesPer1000VsGreedy: greedy ? (1000 * (totalMisses(learner) - totalMisses(greedy))) / requests : null,
       },
     });
     for (const [n, s] of runs) {

@@ -4,7 +4,8 @@
  * the calibrated planner), the oracle (told the true outcomes), and the online learner (the
  * frozen DQN's weights fine-tuned under the rollback guard, with safe exploration), whose
  * guard compares it on every request with the frozen policy's choice evaluated on the same
- * request (the replay env knows the true outcome of any action).
+ * request: exactly on a replay stream (the replay env knows the true outcome of any action),
+ * by the planner's prediction on a live one (the served action's own reward when both agree).
  */
 import { ActingPolicy } from '../../agent/acting-policy.ts';
 import type { DqnConfig } from '../../agent/dqn-config.ts';
@@ -19,7 +20,9 @@ import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import type { Planner } from '../../policies/model-planner.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { safeActionMask, uniformAmong, type SafeExplorationConfig } from '../../policies/safe-exploration.ts';
-import { replayShadow } from '../../policies/shadow-reward.ts';
+import { predictedReward, replayShadow } from '../../policies/shadow-reward.ts';
+import type { RewardConfig } from '../../env/reward.ts';
+import type { ModelManifest } from '../../runtime/model/manifest.ts';
 import type { ShiftedStream } from './shifted-stream.ts';
 
 /** What the online learner variant needs. */
@@ -34,8 +37,11 @@ export interface LearnerSpec {
   readonly exploration: SafeExplorationConfig;
   /** null: no guard. */
   readonly guard: Partial<RollbackGuardConfig> | null;
-  /** The planner whose latency model judges which actions are safe to explore. */
+  /** The planner whose latency model judges which actions are safe to explore (and, live, estimates shadow rewards). */
   readonly planner: Planner;
+  /** What predicted shadow rewards are scored with (live streams). */
+  readonly manifest: ModelManifest;
+  readonly reward: RewardConfig;
   /** Called on every promotion and rollback, with the learner holding the version's weights. */
   readonly onVersion?: (event: VersionEvent, learner: DqnLearner) => Promise<void>;
 }
@@ -82,30 +88,37 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
     /** On an explored request: what the greedy action would have earned (the guard judges the policy, not the exploration). */
     let shadowGreedy: number | null = null;
     if (variant.kind === 'learner') {
-      const ctx = stream.oracleContext();
-      const vec = stream.env.vec;
+      const spec = variant.spec;
+      const replay = stream.replay;
+      const ctx = replay ? replay.oracleContext() : info.context;
+      // a shadow: what action k earns on this request (exact in replay, predicted live)
+      const shadow = (k: number): { reward: number; hit: boolean } => {
+        if (replay) return replayShadow(replay.vec, ctx, k);
+        const reward = predictedReward(spec.planner, { manifest: spec.manifest, reward: spec.reward }, ctx, k);
+        return { reward, hit: spec.planner.predict(spec.planner.actions[k]!, ctx).totalMs <= ctx.deadlineMs };
+      };
       const greedy = L!.acting.decide(observation, info.actionMask);
       a = greedy;
-      if (L!.rng.next() < variant.spec.exploration.epsilon) {
+      if (L!.rng.next() < spec.exploration.epsilon) {
         L!.count.draws++;
-        const candidates = variant.spec.exploration.safe ? safeActionMask(variant.spec.planner, info.context, { slackShare: variant.spec.exploration.slackShare, valid: info.actionMask }) : info.actionMask;
+        const candidates = spec.exploration.safe ? safeActionMask(spec.planner, info.context, { slackShare: spec.exploration.slackShare, valid: info.actionMask }) : info.actionMask;
         const pick = uniformAmong(candidates, L!.rng);
         const unsafe = uniformAmong(info.actionMask, L!.unsafeRng);
-        const missOf = (k: number): number => (replayShadow(vec, ctx, k).hit ? 0 : 1);
+        const missOf = (k: number): number => (shadow(k).hit ? 0 : 1);
         const greedyMiss = missOf(greedy);
         if (unsafe >= 0) L!.count.unsafeExtraMisses += missOf(unsafe) - greedyMiss;
         if (pick >= 0 && pick !== greedy) {
           a = pick;
           L!.count.explored++;
           L!.count.extraMisses += missOf(pick) - greedyMiss;
-          shadowGreedy = replayShadow(vec, ctx, greedy).reward;
+          shadowGreedy = shadow(greedy).reward;
         }
       }
       const frozenA = L!.frozen.decide(observation, info.actionMask);
-      shadowFrozen = frozenA === a ? null : frozenA === greedy && shadowGreedy !== null ? shadowGreedy : replayShadow(vec, ctx, frozenA).reward;
+      shadowFrozen = frozenA === a ? null : frozenA === greedy && shadowGreedy !== null ? shadowGreedy : shadow(frozenA).reward;
     } else {
       const ctx = variant.kind === 'oracle' ? stream.oracleContext() : info.context;
-      a = stream.env.vec.codec.encode(variant.policy.decide(observation, ctx));
+      a = stream.codec.encode(variant.policy.decide(observation, ctx));
     }
     const { result: r, next } = await stream.step(a);
     const out = r.info.outcome!;

@@ -1,31 +1,45 @@
 /**
  * One long request stream whose world changes at a known request: the first `shiftAt` requests
- * come from the replay env of the world before, the rest from the env of the world after (each
- * seeded once, so every policy sees the same requests). The device keeps nothing across the
- * shift but what the learner learned: the after-world's first observation starts from its own
- * probe, as a device would after its world changed under it.
+ * come from the env of the world before, the rest from the env of the world after (seeded with
+ * `seed` and `seed + 1`, so every policy sees the same requests). The device keeps nothing
+ * across the shift but what the learner learned: the after-world starts from its own probe, as
+ * a device would after its world changed under it. Works over the replay env (which can also
+ * tell the true outcome of any action) and the live env.
  */
+import type { ActionCodec } from '../../env/action-codec.ts';
 import type { DecisionContext } from '../../env/decision-context.ts';
-import type { StepResult } from '../../env/env.ts';
-import type { ReplayEnv } from '../../env/replay-env.ts';
+import type { Env, StepResult } from '../../env/env.ts';
+import { ReplayEnv } from '../../env/replay-env.ts';
 import type { CoinferInfo } from '../../env/step-info.ts';
 
-export class ShiftedStream {
-  readonly #before: ReplayEnv;
-  readonly #after: ReplayEnv;
-  readonly shiftAt: number;
-  #served = 0;
+export type CoinferEnv = Env<Float32Array, number, CoinferInfo>;
 
-  constructor(o: { readonly before: ReplayEnv; readonly after: ReplayEnv; readonly shiftAt: number }) {
+export class ShiftedStream {
+  readonly #before: CoinferEnv;
+  readonly #after: CoinferEnv;
+  readonly shiftAt: number;
+  /** The action codec both worlds share. */
+  readonly codec: ActionCodec;
+  #served = 0;
+  #seed = 0;
+
+  constructor(o: { readonly before: CoinferEnv; readonly after: CoinferEnv; readonly shiftAt: number; readonly codec: ActionCodec }) {
     if (!(Number.isInteger(o.shiftAt) && o.shiftAt >= 1)) throw new RangeError(`Expected shiftAt an integer >= 1, actually ${o.shiftAt}`);
     this.#before = o.before;
     this.#after = o.after;
     this.shiftAt = o.shiftAt;
+    this.codec = o.codec;
   }
 
   /** The env serving the waiting request. */
-  get env(): ReplayEnv {
+  get env(): CoinferEnv {
     return this.#served < this.shiftAt ? this.#before : this.#after;
+  }
+
+  /** The replay env serving the waiting request, or null in a live stream. */
+  get replay(): ReplayEnv | null {
+    const e = this.env;
+    return e instanceof ReplayEnv ? e : null;
   }
 
   /** Requests served so far. */
@@ -33,33 +47,37 @@ export class ShiftedStream {
     return this.#served;
   }
 
-  /** Seeds both worlds (the after-world from `seed + 1`) and returns the first request's observation. */
+  /** Seeds the world before the shift and returns the first request's observation. */
   async reset(seed: number): Promise<{ observation: Float32Array; info: CoinferInfo }> {
     this.#served = 0;
-    await this.#after.reset({ seed: seed + 1 });
+    this.#seed = seed;
     const r = await this.#before.reset({ seed });
     return { observation: r.observation, info: r.info };
   }
 
-  /** The waiting request's context with the true outcome of every action. */
+  /** The waiting request's context with the true outcome of every action (replay streams only). */
   oracleContext(): DecisionContext {
-    return this.env.oracleContext();
+    const r = this.replay;
+    if (!r) throw new RangeError('Expected a replay stream: only the replay env knows the true outcome of every action');
+    return r.oracleContext();
   }
 
   /**
-   * Serves the waiting request. The last request before the shift comes back truncated, with
-   * the after-world's first observation and info as the next state to act in (`nextObservation`
-   * for learning stays the before-world's, so nothing bootstraps across the shift).
+   * Serves the waiting request. The last request before the shift comes back truncated (nothing
+   * bootstraps across the shift), with the after-world's first observation as the next state.
    */
   async step(action: number): Promise<{ result: StepResult<Float32Array, CoinferInfo>; next: { observation: Float32Array; info: CoinferInfo } }> {
     const r = await this.env.step(action);
     this.#served++;
     if (this.#served === this.shiftAt) {
-      const a = this.#after;
-      const observation = a.vec.observations.slice(0, a.vec.observationSize);
-      const info: CoinferInfo = { actionMask: a.vec.masks.slice(0, a.vec.actionCount), context: a.vec.context(0), outcome: null, requestsDone: 0 };
-      return { result: { ...r, truncated: true }, next: { observation, info } };
+      const first = await this.#after.reset({ seed: this.#seed + 1 });
+      return { result: { ...r, truncated: true }, next: { observation: first.observation, info: first.info } };
     }
     return { result: r, next: { observation: r.observation, info: r.info } };
+  }
+
+  async close(): Promise<void> {
+    await this.#before.close();
+    await this.#after.close();
   }
 }

@@ -27,7 +27,9 @@ import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-p
 import { DEFAULT_ROLLBACK_GUARD_CONFIG } from '../../agent/online/rollback-guard.ts';
 import { FROZEN, LEARNER, LEARNER_GREEDY, ORACLE, runShift, type ShiftResult } from '../adapt/adapt-experiment.ts';
 import type { LearnerSpec, Variant } from '../adapt/run-variant.ts';
-import { selectShifts, worldSetup } from '../adapt/shift-worlds.ts';
+import { selectShifts, worldSetup, type WorldSetup } from '../adapt/shift-worlds.ts';
+import type { CoinferEnv } from '../adapt/shifted-stream.ts';
+import { LiveEnv } from '../../env/live-env.ts';
 import { assertLearnableOnline } from '../checkpoint-objective.ts';
 import { loadPolicy, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC } from '../load-policy.ts';
 import { countArg, intArg, rangeArg } from '../option-parsers.ts';
@@ -38,6 +40,12 @@ import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 
 /** Where the learner's weight versions go by default (kept apart from the training registry). */
 export const DEFAULT_ADAPT_VERSIONS_ROOT = './runs/adapt-checkpoints';
+
+/** Stream sizes by default: the replay experiment, and the short live run (about 0.2 s a request here). */
+const REPLAY_SIZES = { before: 1000, after: 3000, horizon: 2000, window: 200 } as const;
+const LIVE_SIZES = { before: 100, after: 200, horizon: 200, window: 50 } as const;
+
+const shiftNames = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
 const seedsArg = (v: string): number[] => {
   const seeds = v.split(',').map((s) => Number(s.trim()));
@@ -54,10 +62,10 @@ export function registerAdapt(program: Command): void {
     .option('--model <dir>', 'model package directory', DEFAULT_MODEL_DIR)
     .option('--shifts <names>', 'comma list of shifts (default all: device-2x-slower, edge-contention, wifi-to-3g)')
     .option('--seeds <list>', 'comma list of stream seeds', seedsArg, [1, 2, 3])
-    .option('--before <n>', 'requests before the shift', countArg('--before'), 1000)
-    .option('--after <n>', 'requests after the shift', countArg('--after'), 3000)
-    .option('--horizon <n>', 'N: recovery is judged within N requests after the shift', countArg('--horizon'), 2000)
-    .option('--window <n>', 'rolling window of the curves and figures, requests', countArg('--window'), 200)
+    .option('--before <n>', `requests before the shift (default ${REPLAY_SIZES.before}, live ${LIVE_SIZES.before})`, countArg('--before'))
+    .option('--after <n>', `requests after the shift (default ${REPLAY_SIZES.after}, live ${LIVE_SIZES.after})`, countArg('--after'))
+    .option('--horizon <n>', `N: recovery is judged within N requests after the shift (default ${REPLAY_SIZES.horizon}, live ${LIVE_SIZES.horizon})`, countArg('--horizon'))
+    .option('--window <n>', `rolling window of the curves and figures, requests (default ${REPLAY_SIZES.window}, live ${LIVE_SIZES.window})`, countArg('--window'))
     .option('--epsilon <e>', 'share of the learner\'s requests that explore', rangeArg('--epsilon', 0, 1), DEFAULT_SAFE_EXPLORATION.epsilon)
     .option('--slack-share <s>', 'explore only among actions predicted to finish with this share of the deadline to spare', rangeArg('--slack-share', 0, 0.99), DEFAULT_SAFE_EXPLORATION.slackShare)
     .option('--unsafe-exploration', 'explore among every valid action (no slack filter)')
@@ -70,27 +78,32 @@ export function registerAdapt(program: Command): void {
     .option('--guard-patience <n>', 'roll back after this many windows in a row behind by any amount', countArg('--guard-patience'), DEFAULT_ROLLBACK_GUARD_CONFIG.patienceWindows)
     .option('--versions <dir>', "registry root where each promotion and rollback is saved with its lineage", DEFAULT_ADAPT_VERSIONS_ROOT)
     .option('--no-versions', 'do not save the versions')
-    .addOption(new Option('--env <kind>', 'replay (default) or live (see docs/online.md)').choices(['replay', 'live'] as const).default('replay' as const))
+    .addOption(new Option('--env <kind>', 'replay (default), or live: real split inference on loopback with an in-process edge, no oracle (use short --before/--after)').choices(['replay', 'live'] as const).default('replay' as const))
     .option('--json', 'print one JSON document')
     .option('--html <file>', 'also write an HTML page with the rolling curves per shift')
     .option('--curve-every <n>', 'plot a point every N requests', intArg('--curve-every', 1), 20)
     .action(async (opts) => {
-      if (opts.env === 'live') throw new CoinferError('ERR_INVALID_ARGUMENT', "Expected --env replay: the live variant is not built yet (docs/online.md says why); run the replay experiment");
-      if (opts.horizon > opts.after) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --horizon <= --after (${opts.after}), actually ${opts.horizon}: recovery is judged within the requests served after the shift`);
-      if (opts.window > opts.horizon) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --window <= --horizon (${opts.horizon}), actually ${opts.window}`);
+      const live = opts.env === 'live';
+      const d = live ? LIVE_SIZES : REPLAY_SIZES;
+      const sizes = { before: opts.before ?? d.before, after: opts.after ?? d.after, horizon: opts.horizon ?? d.horizon, window: opts.window ?? d.window };
+      if (live && shiftNames(opts.shifts)?.includes('device-2x-slower')) {
+        throw new CoinferError('ERR_INVALID_ARGUMENT', "The live env runs the device for real and applies no slowdown, so shift device-2x-slower exists only in replay: pass --shifts edge-contention,wifi-to-3g with --env live");
+      }
+      if (sizes.horizon > sizes.after) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --horizon <= --after (${sizes.after}), actually ${sizes.horizon}: recovery is judged within the requests served after the shift`);
+      if (sizes.window > sizes.horizon) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --window <= --horizon (${sizes.horizon}), actually ${sizes.window}`);
       if (opts.html) await checkOutputPath({ option: '--html', path: opts.html, kind: 'file' });
       const say = (l: string): void => void process.stderr.write(`${l}\n`);
       const t0 = performance.now();
-      const shifts = selectShifts(opts.shifts?.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+      const shifts = selectShifts(shiftNames(opts.shifts) ?? (live ? ['edge-contention', 'wifi-to-3g'] : undefined));
       const pkg = await loadModelPackage(opts.model);
       const checkpoint = await resolvePolicyCheckpoint(opts.policy, opts.checkpoints);
       if (checkpoint === null) throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected --policy dqn or dqn:<checkpoint>, actually '${opts.policy}': only a DQN learns online`);
       const objective = assertLearnableOnline(checkpoint.meta);
       say(`objective of checkpoint ${checkpoint.id}: reward ${objective.reward.signal}, miss ${objective.reward.missPenalty}, energy λ ${objective.reward.energyLambdaPerJ}/J`);
       const { tf } = await loadTf();
-      const requests = opts.before + opts.after;
+      const requests = sizes.before + sizes.after;
       const results: ShiftResult[] = [];
-      const bar = createProgress({ total: shifts.length * opts.seeds.length * 6 * requests, format: 'adapt [{bar}] {percentage}% {shift} eta {eta_formatted}', quiet: !!opts.json && !process.stderr.isTTY });
+      const bar = createProgress({ total: shifts.length * opts.seeds.length * (live ? 3 : 6) * requests, format: 'adapt [{bar}] {percentage}% {shift} eta {eta_formatted}', quiet: !!opts.json && !process.stderr.isTTY });
       let done = 0;
       const base = checkpoint.meta.dqnConfig;
       const dqnConfig = resolveDqnConfig({
@@ -111,14 +124,14 @@ export function registerAdapt(program: Command): void {
           const learnerSpec = (seed: number, epsilon: number, save: boolean): LearnerSpec => {
             let parent = dqn!.checkpoint.id;
             return {
-              tf, weights: dqn!.weights, dqnConfig, actionCount: codec.size, trainEvery: opts.trainEvery, guard, planner,
+              tf, weights: dqn!.weights, dqnConfig, actionCount: codec.size, trainEvery: opts.trainEvery, guard, planner, manifest: pkg.manifest, reward: objective.reward,
               exploration: { epsilon, slackShare: opts.slackShare, safe: !opts.unsafeExploration },
               ...(save && opts.versions !== false ? {
                 onVersion: async (ev, learner) => {
                   const ck = await saveCheckpoint(tf, {
                     root: opts.versions as string, model: learner.onlineNet, step: checkpoint.meta.step + ev.requestIndex + 1, dqnConfig: learner.config,
                     envConfig: { kind: 'adapt', shift: shift.name, seed, before: shift.before, after: shift.after, reward: { ...objective.reward } },
-                    objective: objectiveOf(objective.reward), scenario: ev.requestIndex < opts.before ? shift.before : shift.after,
+                    objective: objectiveOf(objective.reward), scenario: ev.requestIndex < sizes.before ? shift.before : shift.after,
                     parentId: parent, actionLabels: codec.labels, lineage: { reason: ev.reason, requestIndex: ev.requestIndex },
                   });
                   parent = ck.id;
@@ -126,16 +139,21 @@ export function registerAdapt(program: Command): void {
               } satisfies Pick<LearnerSpec, 'onVersion'> : {}),
             };
           };
+          // live: no oracle (nothing tells the true outcome of every action) and a short stream, so the three that matter
           const variants = (seed: number): Variant[] => [
-            { kind: 'oracle', name: ORACLE, policy: createPolicy('oracle', deps) },
+            ...(live ? [] : [{ kind: 'oracle', name: ORACLE, policy: createPolicy('oracle', deps) } as const]),
             { kind: 'policy', name: 'edgent', policy: createPolicy('edgent', deps) },
-            { kind: 'policy', name: 'calibrated', policy: createPolicy('calibrated', deps) },
+            ...(live ? [] : [{ kind: 'policy', name: 'calibrated', policy: createPolicy('calibrated', deps) } as const]),
             { kind: 'policy', name: FROZEN, policy: frozen },
             { kind: 'learner', name: LEARNER, spec: learnerSpec(seed, opts.epsilon, true) },
-            { kind: 'learner', name: LEARNER_GREEDY, spec: learnerSpec(seed, 0, false) },
+            ...(live ? [] : [{ kind: 'learner', name: LEARNER_GREEDY, spec: learnerSpec(seed, 0, false) } as const]),
           ];
+          const envOf = live
+            ? async (w: WorldSetup): Promise<CoinferEnv> => LiveEnv.create({ pkg, traces: w.traces, config: w.config, deviceProfile: 'edgent-rpi3b' })
+            : undefined;
           results.push(await runShift(shift, worlds, variants, {
-            pkg, before: opts.before, after: opts.after, horizon: opts.horizon, window: opts.window, seeds: opts.seeds, curveEvery: opts.curveEvery,
+            pkg, ...sizes, seeds: opts.seeds, curveEvery: opts.curveEvery, codec,
+            ...(envOf ? { envOf } : {}),
             onRequest: () => { if (++done % 200 === 0) bar.update(done, { shift: shift.name }); },
           }));
         }
@@ -143,7 +161,7 @@ export function registerAdapt(program: Command): void {
         bar.stop();
       }
       const report = {
-        model: pkg.manifest.name, checkpoint: checkpoint.id, seeds: opts.seeds, before: opts.before, after: opts.after, horizon: opts.horizon, window: opts.window,
+        env: opts.env, model: pkg.manifest.name, checkpoint: checkpoint.id, seeds: opts.seeds, ...sizes,
         epsilon: opts.epsilon, slackShare: opts.slackShare, guard: opts.guard, runSeconds: (performance.now() - t0) / 1000, shifts: results,
       };
       if (opts.html) {

@@ -8,6 +8,7 @@ import { formatTable } from '../format-table.ts';
 import { svgChart, type Series } from './svg-plot.ts';
 
 export interface AdaptReport {
+  readonly env: 'replay' | 'live';
   readonly model: string;
   readonly checkpoint: string;
   readonly seeds: readonly number[];
@@ -29,7 +30,7 @@ const num = (x: number | null, digits = 2): string => (x === null ? '-' : x.toFi
 /** The text report (one block per shift). */
 export function formatAdaptText(r: AdaptReport): string {
   const out: string[] = [];
-  out.push(`coinfer adapt: model ${r.model}, checkpoint ${r.checkpoint}, seeds ${r.seeds.join(',')}, ${r.before} requests before the shift + ${r.after} after; recovery within N=${r.horizon}, rolling window ${r.window}; exploration ε=${r.epsilon} (slack ≥ ${Math.round(100 * r.slackShare)}% of the deadline), guard ${r.guard ? 'on' : 'off'}; ${r.runSeconds.toFixed(0)} s`);
+  out.push(`coinfer adapt (${r.env}): model ${r.model}, checkpoint ${r.checkpoint}, seeds ${r.seeds.join(',')}, ${r.before} requests before the shift + ${r.after} after; recovery within N=${r.horizon}, rolling window ${r.window}; exploration ε=${r.epsilon} (slack ≥ ${Math.round(100 * r.slackShare)}% of the deadline), guard ${r.guard ? 'on' : 'off'}; ${r.runSeconds.toFixed(0)} s`);
   for (const s of r.shifts) {
     out.push('', `shift ${s.name}: ${s.description} (${s.before} → ${s.after}, at request ${s.shiftAt})`);
     const names = Object.keys(s.policies);
@@ -40,7 +41,12 @@ export function formatAdaptText(r: AdaptReport): string {
     const rs = s.spread.recovery;
     out.push(`  recovery ${num(s.recovery)}${rs ? ` (± ${rs.std.toFixed(2)} over ${rs.n} seeds)` : ''}, loss vs oracle to recover ${pm(s.spread.frozenGap, 4)}/request; requests to recover ${s.requestsToRecover ?? 'not within the stream'} (per seed ${s.seeds.map((x) => x.requestsToRecover ?? '-').join(', ')}); longest below frozen ${s.longestBelowFrozen} (per seed ${s.seeds.map((x) => x.longestBelowFrozen).join(', ')})`);
     out.push(`  guard: ${s.seeds.map((x) => `${x.rollbacks} rollbacks/${x.promotions} promotions`).join('; ')}`);
-    out.push(`  exploration: extra misses/1000 requests vs the greedy action on the same requests ${pm(s.exploration.extraMissesPer1000Explored, 2)} (unfiltered ε would cost ${pm(s.exploration.unsafeExtraMissesPer1000, 2)}); vs the ε=0 learner's run ${pm(s.exploration.extraMissesPer1000VsGreedy, 2)}`);
+    if (r.env === 'live') {
+      const d = (n: string): number | undefined => s.policies[n]?.meanRewardAfter?.mean;
+      const l = d(LEARNER), f = d(FROZEN);
+      if (l !== undefined && f !== undefined) out.push(`  direction after the shift: learner − frozen mean reward ${(l - f >= 0 ? '+' : '')}${(l - f).toFixed(4)} per request (no oracle live, so no recovery)`);
+    }
+    out.push(`  exploration${r.env === 'live' ? ' (live: counterfactual misses predicted by the planner)' : ''}: extra misses/1000 requests vs the greedy action on the same requests ${pm(s.exploration.extraMissesPer1000Explored, 2)} (unfiltered ε would cost ${pm(s.exploration.unsafeExtraMissesPer1000, 2)}); vs the ε=0 learner's run ${pm(s.exploration.extraMissesPer1000VsGreedy, 2)}`);
   }
   return `${out.join('\n')}\n`;
 }
