@@ -17,6 +17,8 @@ export const FROZEN = 'dqn';
 export const LEARNER = 'dqn-online';
 /** The learner without exploration (ε = 0): the reference of the exploration cost. */
 export const LEARNER_GREEDY = 'dqn-online-eps0';
+/** The exploring learner's greedy choices (shadow-scored on explored requests): its policy without the exploration cost. */
+export const LEARNER_POLICY = 'dqn-online-greedy';
 
 export interface ExperimentOptions {
   readonly pkg: ModelPackage;
@@ -46,6 +48,8 @@ export interface PolicyFigures {
 
 export interface SeedResult extends ShiftMetrics {
   readonly seed: number;
+  /** The same figures for the learner's greedy policy (LEARNER_POLICY), exploration cost excluded. */
+  readonly policyMetrics: ShiftMetrics;
   readonly policies: Readonly<Record<string, PolicyFigures>>;
   readonly rollbacks: number;
   readonly rollbackAt: readonly number[];
@@ -73,6 +77,8 @@ export interface ShiftResult {
   readonly requestsToRecover: number | null;
   /** The longest stretch over all seeds. */
   readonly longestBelowFrozen: number;
+  /** Mean over seeds of the recovery of the learner's greedy policy (exploration cost excluded). */
+  readonly policyRecovery: number | null;
   readonly spread: { readonly recovery: Spread; readonly requestsToRecover: Spread; readonly longestBelowFrozen: Spread; readonly frozenGap: Spread };
   readonly policies: Readonly<Record<string, { readonly accuracyOnTimeAfter: Spread; readonly meanRewardAfter: Spread; readonly missesPer1000After: Spread }>>;
   readonly exploration: { readonly extraMissesPer1000Explored: Spread; readonly unsafeExtraMissesPer1000: Spread; readonly extraMissesPer1000VsGreedy: Spread };
@@ -140,8 +146,12 @@ export async function runShift(
       ? shiftMetrics({ oracle: oracle.reward, frozen: get(FROZEN).reward, learner: learner.reward, shiftAt: o.before, horizon: o.horizon, window: o.window, target: 0.5 })
       : { recovery: null, frozenGap: Number.NaN, requestsToRecover: null, longestBelowFrozen: longestBelow(rollingMean(learner.reward, o.window), rollingMean(get(FROZEN).reward, o.window), o.before) };
     const lb = learner.learner!;
+    runs.set(LEARNER_POLICY, { name: LEARNER_POLICY, reward: lb.greedyReward, onTime: lb.greedyOnTime, hit: lb.greedyHit, learner: null });
+    const pm: ShiftMetrics = oracle
+      ? shiftMetrics({ oracle: oracle.reward, frozen: get(FROZEN).reward, learner: lb.greedyReward, shiftAt: o.before, horizon: o.horizon, window: o.window, target: 0.5 })
+      : { ...m, longestBelowFrozen: longestBelow(rollingMean(lb.greedyReward, o.window), rollingMean(get(FROZEN).reward, o.window), o.before) };
     seeds.push({
-      seed, ...m,
+      seed, ...m, policyMetrics: pm,
       policies: Object.fromEntries([...runs].map(([n, s]) => [n, figures(s, o.before, end)])),
       rollbacks: lb.rollbacks, rollbackAt: lb.rollbackAt, promotions: lb.promotions,
       exploration: {
@@ -166,6 +176,7 @@ export async function runShift(
     recovery: meanSpread(seeds.map((s) => s.recovery))?.mean ?? null,
     requestsToRecover: rtr.some((r) => r === null) ? null : Math.max(...(rtr as number[])),
     longestBelowFrozen: Math.max(...seeds.map((s) => s.longestBelowFrozen)),
+    policyRecovery: meanSpread(seeds.map((s) => s.policyMetrics.recovery))?.mean ?? null,
     spread: {
       recovery: meanSpread(seeds.map((s) => s.recovery)),
       requestsToRecover: meanSpread(rtr),

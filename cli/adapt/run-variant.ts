@@ -72,7 +72,12 @@ export interface VariantSeries {
   /** Per request: 1 when the deadline was met. */
   readonly hit: Uint8Array;
   /** The learner variant's bookkeeping (null for the others). */
-  readonly learner: { readonly trainRounds: number; readonly promotions: number; readonly rollbacks: number; readonly rollbackAt: readonly number[]; readonly exploration: ExplorationCount } | null;
+  readonly learner: {
+    /** Per request: what the learner's greedy action earned (on explored requests, its shadow): the policy without the exploration. */
+    readonly greedyReward: Float64Array;
+    readonly greedyOnTime: Uint8Array;
+    readonly greedyHit: Uint8Array;
+    readonly trainRounds: number; readonly promotions: number; readonly rollbacks: number; readonly rollbackAt: readonly number[]; readonly exploration: ExplorationCount } | null;
 }
 
 /** Serves `requests` requests of the stream (seeded with `seed`) with one variant. */
@@ -82,20 +87,25 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
   const hit = new Uint8Array(o.requests);
   let { observation, info } = await stream.reset(o.seed);
   const L = variant.kind === 'learner' ? startLearner(variant.spec, o.seed) : null;
+  const greedyReward = new Float64Array(L ? o.requests : 0);
+  const greedyOnTime = new Uint8Array(L ? o.requests : 0);
+  const greedyHit = new Uint8Array(L ? o.requests : 0);
   for (let i = 0; i < o.requests; i++) {
     let a: number;
     let shadowFrozen: number | null = null;
     /** On an explored request: what the greedy action would have earned (the guard judges the policy, not the exploration). */
-    let shadowGreedy: number | null = null;
+    let shadowGreedy: { reward: number; hit: boolean; correct: boolean } | null = null;
     if (variant.kind === 'learner') {
       const spec = variant.spec;
       const replay = stream.replay;
       const ctx = replay ? replay.oracleContext() : info.context;
       // a shadow: what action k earns on this request (exact in replay, predicted live)
-      const shadow = (k: number): { reward: number; hit: boolean } => {
+      // (live, correctness is unknown before serving: a predicted hit counts as correct)
+      const shadow = (k: number): { reward: number; hit: boolean; correct: boolean } => {
         if (replay) return replayShadow(replay.vec, ctx, k);
         const reward = predictedReward(spec.planner, { manifest: spec.manifest, reward: spec.reward }, ctx, k);
-        return { reward, hit: spec.planner.predict(spec.planner.actions[k]!, ctx).totalMs <= ctx.deadlineMs };
+        const hit = spec.planner.predict(spec.planner.actions[k]!, ctx).totalMs <= ctx.deadlineMs;
+        return { reward, hit, correct: hit };
       };
       const greedy = L!.acting.decide(observation, info.actionMask);
       a = greedy;
@@ -111,11 +121,11 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
           a = pick;
           L!.count.explored++;
           L!.count.extraMisses += missOf(pick) - greedyMiss;
-          shadowGreedy = shadow(greedy).reward;
+          shadowGreedy = shadow(greedy);
         }
       }
       const frozenA = L!.frozen.decide(observation, info.actionMask);
-      shadowFrozen = frozenA === a ? null : frozenA === greedy && shadowGreedy !== null ? shadowGreedy : shadow(frozenA).reward;
+      shadowFrozen = frozenA === a ? null : frozenA === greedy && shadowGreedy !== null ? shadowGreedy.reward : shadow(frozenA).reward;
     } else {
       const ctx = variant.kind === 'oracle' ? stream.oracleContext() : info.context;
       a = stream.codec.encode(variant.policy.decide(observation, ctx));
@@ -126,8 +136,11 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
     onTime[i] = out.hit && out.correct ? 1 : 0;
     hit[i] = out.hit ? 1 : 0;
     if (L) {
+      greedyReward[i] = shadowGreedy?.reward ?? r.reward;
+      greedyOnTime[i] = shadowGreedy ? (shadowGreedy.hit && shadowGreedy.correct ? 1 : 0) : onTime[i]!;
+      greedyHit[i] = shadowGreedy ? (shadowGreedy.hit ? 1 : 0) : hit[i]!;
       const t = { observation, action: a, reward: r.reward, nextObservation: r.observation, terminated: r.terminated, truncated: r.truncated, nextActionMask: r.info.actionMask };
-      const ev = L.guarded.afterRequest(t, { learner: shadowGreedy ?? r.reward, frozen: shadowFrozen ?? r.reward });
+      const ev = L.guarded.afterRequest(t, { learner: shadowGreedy?.reward ?? r.reward, frozen: shadowFrozen ?? r.reward });
       if (ev) {
         if (ev.reason === 'rollback') L.rollbackAt.push(i);
         if (variant.kind === 'learner' && variant.spec.onVersion) await variant.spec.onVersion(ev, L.learner);
@@ -137,7 +150,7 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
     info = next.info;
     o.onRequest?.();
   }
-  const learner = L ? { trainRounds: L.guarded.trainRounds, promotions: L.guarded.promotions, rollbacks: L.guarded.rollbacks, rollbackAt: L.rollbackAt, exploration: { ...L.count } } : null;
+  const learner = L ? { greedyReward, greedyOnTime, greedyHit, trainRounds: L.guarded.trainRounds, promotions: L.guarded.promotions, rollbacks: L.guarded.rollbacks, rollbackAt: L.rollbackAt, exploration: { ...L.count } } : null;
   L?.learner.dispose();
   return { name: variant.name, reward, onTime, hit, learner };
 }

@@ -3,7 +3,7 @@
  * HTML page with one inline-SVG plot of the seed-averaged rolling curves per shift. Pure.
  */
 import type { ShiftResult } from '../adapt/adapt-experiment.ts';
-import { FROZEN, LEARNER, LEARNER_GREEDY, ORACLE } from '../adapt/adapt-experiment.ts';
+import { FROZEN, LEARNER, LEARNER_GREEDY, LEARNER_POLICY, ORACLE } from '../adapt/adapt-experiment.ts';
 import { formatTable } from '../format-table.ts';
 import { svgChart, type Series } from './svg-plot.ts';
 
@@ -40,6 +40,7 @@ export function formatAdaptText(r: AdaptReport): string {
     })));
     const rs = s.spread.recovery;
     out.push(`  recovery ${num(s.recovery)}${rs ? ` (± ${rs.std.toFixed(2)} over ${rs.n} seeds)` : ''}, loss vs oracle to recover ${pm(s.spread.frozenGap, 4)}/request; requests to recover ${s.requestsToRecover ?? 'not within the stream'} (per seed ${s.seeds.map((x) => x.requestsToRecover ?? '-').join(', ')}); longest below frozen ${s.longestBelowFrozen} (per seed ${s.seeds.map((x) => x.longestBelowFrozen).join(', ')})`);
+    out.push(`  the learner's greedy policy alone (exploration cost excluded): recovery ${num(s.policyRecovery)}, requests to recover ${s.seeds.map((x) => x.policyMetrics.requestsToRecover ?? '-').join(', ')}, longest below frozen ${s.seeds.map((x) => x.policyMetrics.longestBelowFrozen).join(', ')}`);
     out.push(`  guard: ${s.seeds.map((x) => `${x.rollbacks} rollbacks/${x.promotions} promotions`).join('; ')}`);
     if (r.env === 'live') {
       const d = (n: string): number | undefined => s.policies[n]?.meanRewardAfter?.mean;
@@ -56,7 +57,7 @@ export function adaptJson(r: AdaptReport): object {
   return { ...r, shifts: r.shifts.map((s) => ({ ...s })) };
 }
 
-const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', edgent: '#2ca02c', calibrated: '#9467bd' };
+const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', [LEARNER_POLICY]: '#ff7f0e', edgent: '#2ca02c', calibrated: '#9467bd' };
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The HTML page: per shift, the rolling reward and accuracy-on-time curves and the figures. */
