@@ -17,7 +17,7 @@ export interface SafeExplorationConfig {
   readonly safe: boolean;
 }
 
-export const DEFAULT_SAFE_EXPLORATION: SafeExplorationConfig = { epsilon: 0.05, slackShare: 0.25, safe: true };
+export const DEFAULT_SAFE_EXPLORATION: SafeExplorationConfig = { epsilon: 0.02, slackShare: 0.25, safe: true };
 
 /**
  * 1 where action i (planner.actions[i], index-aligned with the env codec) is valid and
