@@ -11,6 +11,9 @@ import type { NetworkWeights } from '../q-network.ts';
 import type { Transition } from '../transition.ts';
 import { RollbackGuard, type GuardDecision, type RollbackGuardConfig } from './rollback-guard.ts';
 
+/** Good versions kept for successive rollbacks (the bottom, the starting weights, is never dropped). */
+export const MAX_GOOD_VERSIONS = 8;
+
 /** Why a weight version was made. */
 export type VersionReason = 'learned' | 'rollback';
 
@@ -41,7 +44,9 @@ export class GuardedLearner {
   readonly guard: RollbackGuard | null;
   readonly #acting: SwapTarget;
   readonly #trainEvery: number;
-  #lastGood: NetworkWeights;
+  /** Good versions, oldest (the starting weights) first. */
+  readonly #good: NetworkWeights[];
+  #lastWasRollback = false;
   #requests = 0;
   #rounds = 0;
   #rollbacks = 0;
@@ -53,7 +58,7 @@ export class GuardedLearner {
     this.#acting = o.acting;
     this.#trainEvery = o.trainEvery;
     this.guard = o.guard === null ? null : new RollbackGuard(o.guard);
-    this.#lastGood = o.trainer.getWeights();
+    this.#good = [o.trainer.getWeights()];
   }
 
   get trainRounds(): number {
@@ -68,9 +73,14 @@ export class GuardedLearner {
     return this.#promotions;
   }
 
-  /** The weights the guard last judged good (at first: the starting weights). */
+  /** The weights a rollback restores now (at first: the starting weights). */
   get lastGood(): NetworkWeights {
-    return this.#lastGood;
+    return this.#good.at(-1)!;
+  }
+
+  /** Good versions held, the starting weights included. */
+  get goodVersions(): number {
+    return this.#good.length;
   }
 
   /**
@@ -90,13 +100,18 @@ export class GuardedLearner {
     const decision = this.guard?.observe(rewards.learner, rewards.frozen) ?? null;
     if (decision === null || decision.kind === 'hold') return null;
     if (decision.kind === 'promote') {
-      this.#lastGood = this.trainer.getWeights();
+      this.#good.push(this.trainer.getWeights());
+      if (this.#good.length > MAX_GOOD_VERSIONS) this.#good.splice(1, 1);
       this.#promotions++;
+      this.#lastWasRollback = false;
       return { reason: 'learned', requestIndex, decision };
     }
-    this.trainer.learner.setWeights(this.#lastGood);
-    this.#acting.swapWeights(this.#lastGood);
+    if (this.#lastWasRollback && this.#good.length > 1) this.#good.pop();
+    const restore = this.#good.at(-1)!;
+    this.trainer.learner.setWeights(restore);
+    this.#acting.swapWeights(restore);
     this.#rollbacks++;
+    this.#lastWasRollback = true;
     return { reason: 'rollback', requestIndex, decision };
   }
 }

@@ -3,7 +3,8 @@
  * every request it is told the reward the learner earned and the reward the frozen policy
  * earned (or would have earned: a shadow evaluation) on the same request; at the end of each
  * window it compares their means and decides whether the learner's current weights become the
- * new "last good" weights, are kept on probation, or are rolled back to the last good ones.
+ * new "last good" weights (only when they did better: equal choices prove nothing), are kept
+ * on probation, or are rolled back to the last good ones.
  * Pure state machine: it holds no weights and does no I/O (the caller swaps weights and
  * versions them).
  */
@@ -41,8 +42,9 @@ export function resolveRollbackGuardConfig(p: Partial<RollbackGuardConfig> = {})
 /** What the guard decided at the end of a window. */
 export interface GuardDecision {
   /**
-   * 'promote': the learner kept up (mean gap ≥ 0): its current weights become the last good ones;
-   * 'hold': it trailed by at most the margin, for fewer than `patienceWindows` windows in a row;
+   * 'promote': the learner did better (mean gap > 0): its current weights become the last good ones;
+   * 'hold': it did exactly as well (gap 0: the same choices), or trailed by at most the margin
+   *   for fewer than `patienceWindows` windows in a row;
    * 'rollback': it trailed by more than the margin, or for `patienceWindows` windows in a row.
    */
   readonly kind: 'promote' | 'hold' | 'rollback';
@@ -77,9 +79,12 @@ export class RollbackGuard {
     this.#sum = 0;
     this.#n = 0;
     let kind: GuardDecision['kind'];
-    if (meanGap >= 0) {
+    if (meanGap > 0) {
       kind = 'promote';
       this.#behind = 0;
+    } else if (meanGap === 0) {
+      // identical choices prove nothing about the new weights: neither promote nor count against them
+      kind = 'hold';
     } else {
       this.#behind++;
       kind = meanGap < -this.config.marginReward || this.#behind >= this.config.patienceWindows ? 'rollback' : 'hold';

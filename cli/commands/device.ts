@@ -56,15 +56,17 @@ export type DeviceSummary = Omit<PolicySummary, 'policy' | 'rewardVsOracle' | 'a
   readonly swaps: number;
   /** Rollbacks by the guard (0 without --learn or with --no-guard). */
   readonly rollbacks: number;
+  /** Promotions by the guard (learned weights judged better than the frozen policy's). */
+  readonly promotions: number;
   /** Checkpoints saved (ids). */
   readonly saved: readonly string[];
 };
 
-export function summarise(rows: readonly { outcome: RequestOutcome; reward: number }[], extra: { swaps: number; saved: readonly string[]; rollbacks?: number }): DeviceSummary {
+export function summarise(rows: readonly { outcome: RequestOutcome; reward: number }[], extra: { swaps: number; saved: readonly string[]; rollbacks?: number; promotions?: number }): DeviceSummary {
   const s = summarizeOutcomes('device', rows);
   return {
     requests: s.requests, accuracy: s.accuracy, hitRate: s.hitRate, meanLatencyMs: s.meanLatencyMs, p95LatencyMs: s.p95LatencyMs,
-    energyMjPerRequest: s.energyMjPerRequest, meanReward: s.meanReward, fallbacks: rows.filter((r) => r.outcome.fallback).length, rollbacks: 0, ...extra,
+    energyMjPerRequest: s.energyMjPerRequest, meanReward: s.meanReward, fallbacks: rows.filter((r) => r.outcome.fallback).length, rollbacks: 0, promotions: 0, ...extra,
   };
 }
 
@@ -210,13 +212,13 @@ export function registerDevice(program: Command): void {
         await env.close();
         learner?.dispose();
       }
-      const s = summarise(rows, { swaps: guarded?.trainRounds ?? 0, saved, rollbacks });
+      const s = summarise(rows, { swaps: guarded?.trainRounds ?? 0, saved, rollbacks, promotions: guarded?.promotions ?? 0 });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ summary: s })}\n`);
       } else {
         const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
         process.stdout.write(`\n${s.requests} requests: accuracy ${pct(s.accuracy)} (correct and on time), deadline hit ${pct(s.hitRate)}, fallbacks ${s.fallbacks}\n`);
-        process.stdout.write(`latency ms: mean ${s.meanLatencyMs.toFixed(1)}, p95 ${s.p95LatencyMs.toFixed(1)}; energy ${s.energyMjPerRequest.toFixed(0)} mJ/request; mean reward ${s.meanReward.toFixed(4)}; weight swaps ${s.swaps}, guard rollbacks ${s.rollbacks}${saved.length > 0 ? `; saved ${saved.join(', ')}` : ''}\n`);
+        process.stdout.write(`latency ms: mean ${s.meanLatencyMs.toFixed(1)}, p95 ${s.p95LatencyMs.toFixed(1)}; energy ${s.energyMjPerRequest.toFixed(0)} mJ/request; mean reward ${s.meanReward.toFixed(4)}; weight swaps ${s.swaps}, guard promotions ${s.promotions}, rollbacks ${s.rollbacks}${saved.length > 0 ? `; saved ${saved.join(', ')}` : ''}\n`);
       }
     });
 }

@@ -80,4 +80,28 @@ describe('GuardedLearner', () => {
     expect(same(swapped.at(-1)!, start)).toBe(true);
     learner.dispose();
   });
+
+  it('a rollback right after a rollback discards the restored version and goes one further back, down to the starting weights', () => {
+    const config = resolveDqnConfig({ hidden: [4], batchSize: 2, replayCapacity: 16, learningStarts: 2, nStep: 1, gamma: 0.5, learningRate: 0.05 });
+    const learner = new DqnLearner(tf, { config, observationSize: 2, actionCount: 2 });
+    const start = learner.getWeights();
+    const guarded = new GuardedLearner({ trainer: new DqnTrainer(learner, { rng: createRng(2) }), acting: { swapWeights: () => {} }, trainEvery: 1, guard: { windowRequests: 4, marginReward: 0, patienceWindows: 1 } });
+    const windowOf = (gap: number): VersionEvent | null => {
+      let ev: VersionEvent | null = null;
+      for (let i = 0; i < 4; i++) ev = guarded.afterRequest({ observation: OBS, action: i % 2, reward: i % 2, nextObservation: OBS, terminated: true, truncated: false, nextActionMask: MASK }, { learner: 0.5 + gap, frozen: 0.5 }) ?? ev;
+      return ev;
+    };
+    expect(windowOf(0.1)?.reason).toBe('learned');
+    const promoted = guarded.lastGood;
+    expect(same(promoted, start)).toBe(false);
+    expect(windowOf(-0.1)?.reason).toBe('rollback');
+    expect(same(learner.getWeights(), promoted)).toBe(true);
+    expect(windowOf(-0.1)?.reason).toBe('rollback');
+    expect(same(learner.getWeights(), start)).toBe(true);
+    expect(guarded.goodVersions).toBe(1);
+    // the starting weights are never dropped
+    expect(windowOf(-0.1)?.reason).toBe('rollback');
+    expect(same(learner.getWeights(), start)).toBe(true);
+    learner.dispose();
+  });
 });

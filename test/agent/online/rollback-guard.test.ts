@@ -28,8 +28,15 @@ describe('RollbackGuard', () => {
     expect(feed(g, -0.01, 10)?.kind).toBe('rollback');
     // a promotion resets the count
     expect(feed(g, -0.01, 10)?.kind).toBe('hold');
-    expect(feed(g, 0, 10)?.kind).toBe('promote');
+    expect(feed(g, 0.01, 10)?.kind).toBe('promote');
     expect(feed(g, -0.01, 10)?.kind).toBe('hold');
+  });
+
+  it('neither promotes nor counts against the learner when it did exactly as well (the same choices)', () => {
+    const g = new RollbackGuard({ windowRequests: 5, marginReward: 0.05, patienceWindows: 2 });
+    expect(feed(g, -0.01, 5)?.kind).toBe('hold');
+    expect(feed(g, 0, 5)?.kind).toBe('hold');
+    expect(feed(g, -0.01, 5)?.kind).toBe('rollback');
   });
 
   it('validates its config', () => {

@@ -22,7 +22,7 @@ describe('coinfer adapt (smoke, tiny budgets)', () => {
     const html = join(root, 'adapt.html');
     const versions = join(root, 'versions');
     const { stdout } = await run('node', ['bin/coinfer.js', 'adapt', '--shifts', 'edge-contention', '--seeds', '1,2', '--before', '40', '--after', '80', '--horizon', '60', '--window', '20',
-      '--guard-window', '20', '--versions', versions, '--html', html, '--json'], { cwd: repo, timeout: 120_000 });
+      '--guard-window', '20', '--epsilon', '0.5', '--learning-rate', '0.01', '--versions', versions, '--html', html, '--json'], { cwd: repo, timeout: 120_000 });
     const doc = JSON.parse(stdout) as { shifts: Shift[] };
     expect(doc.shifts).toHaveLength(1);
     const s = doc.shifts[0]!;
