@@ -65,13 +65,16 @@ export function renderAdaptHtml(r: AdaptReport): string {
   const blocks = r.shifts.map((s) => {
     const series = (curves: Readonly<Record<string, readonly number[]>>): Series[] =>
       Object.entries(curves).map(([n, ys]) => ({ name: n, color: COLORS[n] ?? '#444', style: 'line', points: ys.map((y, i) => [s.curves.x[i]!, y] as const) }));
-    const shiftLine: Series = { name: `shift (request ${s.shiftAt})`, color: '#000000', style: 'line', points: [[s.shiftAt, Math.min(...Object.values(s.curves.reward).flat())], [s.shiftAt, Math.max(...Object.values(s.curves.reward).flat())]] };
+    // zoom on the curves (rewards of good policies crowd near the top), the shift as a vertical line
+    const ys = Object.values(s.curves.reward).flat();
+    const yMin = Math.floor(Math.min(...ys) * 20) / 20, yMax = Math.ceil(Math.max(...ys) * 20) / 20;
+    const shiftLine: Series = { name: `shift (request ${s.shiftAt})`, color: '#000000', style: 'line', points: [[s.shiftAt, yMin], [s.shiftAt, yMax]] };
     return `<h2>${esc(s.name)}</h2><p>${esc(s.description)} (${esc(s.before)} → ${esc(s.after)}). Recovery ${num(s.recovery)}, requests to recover ${s.requestsToRecover ?? 'not within the stream'}, longest below frozen ${s.longestBelowFrozen} requests.</p>
-${svgChart([...series(s.curves.reward), shiftLine], { title: `rolling reward (window ${r.window}, mean of ${r.seeds.length} seeds)`, xLabel: 'requests served', yLabel: 'reward' })}
-${svgChart(series(s.curves.accuracyOnTime), { title: 'rolling accuracy on time', xLabel: 'requests served', yLabel: 'correct and on time', yMin: 0, yMax: 1 })}`;
+${svgChart([...series(s.curves.reward), shiftLine], { title: `rolling reward (window ${r.window}, mean of ${r.seeds.length} seeds)`, xLabel: 'requests served', yLabel: 'reward', yMin, yMax, height: 320 })}
+${svgChart(series(s.curves.accuracyOnTime), { title: 'rolling accuracy on time', xLabel: 'requests served', yLabel: 'correct and on time' })}`;
   });
   return `<!doctype html><html><head><meta charset="utf-8"><title>coinfer adapt</title>
-<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}svg{display:block;margin:1em 0}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head><body>
+<style>body{font-family:sans-serif;max-width:980px;margin:2em auto;color:#222}svg{display:block;margin:1em 0}pre{background:#f6f6f6;padding:1em;white-space:pre-wrap;font-size:12px}</style></head><body>
 <h1>Online adaptation after a world shift</h1>
 <pre>${esc(formatAdaptText(r))}</pre>
 ${blocks.join('\n')}
