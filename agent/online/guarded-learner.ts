@@ -47,6 +47,9 @@ export class GuardedLearner {
   /** Good versions, oldest (the starting weights) first. */
   readonly #good: NetworkWeights[];
   #lastWasRollback = false;
+  #rollbacksInARow = 0;
+  /** Requests left in the current pause. */
+  #pause = 0;
   #requests = 0;
   #rounds = 0;
   #rollbacks = 0;
@@ -73,6 +76,11 @@ export class GuardedLearner {
     return this.#promotions;
   }
 
+  /** false while the guard's back-off pauses training (callers pause exploration too). */
+  get learning(): boolean {
+    return this.#pause === 0;
+  }
+
   /** The weights a rollback restores now (at first: the starting weights). */
   get lastGood(): NetworkWeights {
     return this.#good.at(-1)!;
@@ -93,7 +101,8 @@ export class GuardedLearner {
   afterRequest(t: Transition, rewards: { readonly learner: number; readonly frozen: number }): VersionEvent | null {
     const requestIndex = this.#requests++;
     this.trainer.record(t);
-    if (this.#requests % this.#trainEvery === 0 && this.trainer.trainRound() !== null) {
+    if (this.#pause > 0) this.#pause--;
+    else if (this.#requests % this.#trainEvery === 0 && this.trainer.trainRound() !== null) {
       this.#rounds++;
       this.#acting.swapWeights(this.trainer.getWeights());
     }
@@ -104,6 +113,7 @@ export class GuardedLearner {
       if (this.#good.length > MAX_GOOD_VERSIONS) this.#good.splice(1, 1);
       this.#promotions++;
       this.#lastWasRollback = false;
+      this.#rollbacksInARow = 0;
       return { reason: 'learned', requestIndex, decision };
     }
     if (this.#lastWasRollback && this.#good.length > 1) this.#good.pop();
@@ -112,6 +122,9 @@ export class GuardedLearner {
     this.#acting.swapWeights(restore);
     this.#rollbacks++;
     this.#lastWasRollback = true;
+    this.#rollbacksInARow++;
+    const c = this.guard!.config;
+    this.#pause = c.windowRequests * Math.min(c.maxPauseWindows, 2 ** (this.#rollbacksInARow - 1));
     return { reason: 'rollback', requestIndex, decision };
   }
 }

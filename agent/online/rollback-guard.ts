@@ -23,9 +23,15 @@ export interface RollbackGuardConfig {
    * (integer ≥ 1): bounds how long a small deficit below the margin can last.
    */
   readonly patienceWindows: number;
+  /**
+   * Back-off after rollbacks (integer ≥ 0): after the k-th rollback in a row (no promotion
+   * between), training and exploration pause for windowRequests · 2^(k−1) requests, at most
+   * this many windows; the device then serves the restored weights as they are. 0 = no pause.
+   */
+  readonly maxPauseWindows: number;
 }
 
-export const DEFAULT_ROLLBACK_GUARD_CONFIG: RollbackGuardConfig = { windowRequests: 100, marginReward: 0.01, patienceWindows: 2 };
+export const DEFAULT_ROLLBACK_GUARD_CONFIG: RollbackGuardConfig = { windowRequests: 100, marginReward: 0.01, patienceWindows: 2, maxPauseWindows: 16 };
 
 /** @throws CoinferError ERR_INVALID_CONFIG naming the field, the expectation and the actual value */
 export function resolveRollbackGuardConfig(p: Partial<RollbackGuardConfig> = {}): RollbackGuardConfig {
@@ -36,6 +42,7 @@ export function resolveRollbackGuardConfig(p: Partial<RollbackGuardConfig> = {})
   if (!(Number.isInteger(c.windowRequests) && c.windowRequests >= 1)) bad('windowRequests', 'an integer >= 1', c.windowRequests);
   if (!(c.marginReward >= 0 && Number.isFinite(c.marginReward))) bad('marginReward', 'a finite number >= 0', c.marginReward);
   if (!(Number.isInteger(c.patienceWindows) && c.patienceWindows >= 1)) bad('patienceWindows', 'an integer >= 1', c.patienceWindows);
+  if (!(Number.isInteger(c.maxPauseWindows) && c.maxPauseWindows >= 0)) bad('maxPauseWindows', 'an integer >= 0', c.maxPauseWindows);
   return c;
 }
 

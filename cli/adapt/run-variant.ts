@@ -109,7 +109,8 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
       };
       const greedy = L!.acting.decide(observation, info.actionMask);
       a = greedy;
-      if (L!.rng.next() < spec.exploration.epsilon) {
+      // the ε draw is made on every request (the stream of draws stays the same); a paused learner does not explore
+      if (L!.rng.next() < spec.exploration.epsilon && L!.guarded.learning) {
         L!.count.draws++;
         const candidates = spec.exploration.safe ? safeActionMask(spec.planner, info.context, { slackShare: spec.exploration.slackShare, valid: info.actionMask }) : info.actionMask;
         const pick = uniformAmong(candidates, L!.rng);

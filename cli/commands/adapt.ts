@@ -76,6 +76,7 @@ export function registerAdapt(program: Command): void {
     .option('--guard-window <n>', 'requests per guard comparison window', countArg('--guard-window'), DEFAULT_ROLLBACK_GUARD_CONFIG.windowRequests)
     .option('--guard-margin <r>', 'roll back when the learner trails the frozen policy by more than this mean reward over a window', rangeArg('--guard-margin', 0, 10), DEFAULT_ROLLBACK_GUARD_CONFIG.marginReward)
     .option('--guard-patience <n>', 'roll back after this many windows in a row behind by any amount', countArg('--guard-patience'), DEFAULT_ROLLBACK_GUARD_CONFIG.patienceWindows)
+    .option('--guard-max-pause <n>', 'after the k-th rollback in a row, pause learning and exploration for window·2^(k−1) requests, at most this many windows (0: never pause)', intArg('--guard-max-pause', 0), DEFAULT_ROLLBACK_GUARD_CONFIG.maxPauseWindows)
     .option('--versions <dir>', "registry root where each promotion and rollback is saved with its lineage", DEFAULT_ADAPT_VERSIONS_ROOT)
     .option('--no-versions', 'do not save the versions')
     .addOption(new Option('--env <kind>', 'replay (default), or live: real split inference on loopback with an in-process edge, no oracle (use short --before/--after)').choices(['replay', 'live'] as const).default('replay' as const))
@@ -120,7 +121,7 @@ export function registerAdapt(program: Command): void {
           const deps = { manifest: pkg.manifest, device: t.device, edge: t.edge, stageProfiles: t.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
           const { policy: frozen, dqn } = await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: say });
           const planner = createPlanner(deps, createLatencyTableFromStages(pkg.manifest, t.stageProfiles.device, t.stageProfiles.edge));
-          const guard = opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience } : null;
+          const guard = opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience, maxPauseWindows: opts.guardMaxPause } : null;
           const learnerSpec = (seed: number, epsilon: number, save: boolean): LearnerSpec => {
             let parent = dqn!.checkpoint.id;
             return {

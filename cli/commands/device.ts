@@ -102,6 +102,7 @@ export function registerDevice(program: Command): void {
     .option('--guard-window <n>', 'with --learn: requests per guard comparison window', countArg('--guard-window'), DEFAULT_ROLLBACK_GUARD_CONFIG.windowRequests)
     .option('--guard-margin <r>', 'with --learn: roll back when the learner trails the frozen policy by more than this mean reward over a window', rangeArg('--guard-margin', 0, 10), DEFAULT_ROLLBACK_GUARD_CONFIG.marginReward)
     .option('--guard-patience <n>', 'with --learn: roll back after this many windows in a row behind by any amount', countArg('--guard-patience'), DEFAULT_ROLLBACK_GUARD_CONFIG.patienceWindows)
+    .option('--guard-max-pause <n>', 'with --learn: after the k-th rollback in a row, pause learning and exploration for window·2^(k−1) requests, at most this many windows (0: never pause)', intArg('--guard-max-pause', 0), DEFAULT_ROLLBACK_GUARD_CONFIG.maxPauseWindows)
     .option('--save-every <n>', 'with --learn: save a checkpoint every N requests (parent: the loaded one)', countArg('--save-every'))
     .option('--save-learner-state', 'with --save-every: also save the replay memory, Adam state and counters, so the next --learn continues exactly')
     .option('--json', 'print one JSON object per request (JSON lines), then {"summary": …}')
@@ -146,7 +147,7 @@ export function registerDevice(program: Command): void {
           });
           learner = new DqnLearner(tf, { config, observationSize: OBSERVATION_SIZE, actionCount: env.codec.size, initialWeights: dqn.weights });
           trainer = await resumedTrainer(learner, { dir: dqn.checkpoint.dir, meta: dqn.checkpoint.meta, rng: createRng(opts.seed + 1), say: (l) => process.stderr.write(`${l}\n`) });
-          guarded = new GuardedLearner({ trainer, acting: dqn.acting, trainEvery: opts.trainEvery, guard: opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience } : null });
+          guarded = new GuardedLearner({ trainer, acting: dqn.acting, trainEvery: opts.trainEvery, guard: opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience, maxPauseWindows: opts.guardMaxPause } : null });
           frozen = new ActingPolicy(dqn.weights);
           versionParent = dqn.checkpoint.id;
         }
@@ -160,7 +161,7 @@ export function registerDevice(program: Command): void {
         for (let i = 0; i < opts.requests; i++) {
           const greedy = env.codec.encode(policy.decide(observation, info.context));
           let a = greedy;
-          if (opts.epsilon > 0 && explore.next() < opts.epsilon) {
+          if (opts.epsilon > 0 && explore.next() < opts.epsilon && (guarded?.learning ?? true)) {
             const pick = uniformAmong(safeActionMask(planner, info.context, { slackShare: opts.slackShare, valid: info.actionMask }), explore);
             if (pick >= 0) a = pick;
           }

@@ -104,4 +104,25 @@ describe('GuardedLearner', () => {
     expect(same(learner.getWeights(), start)).toBe(true);
     learner.dispose();
   });
+
+  it('backs off after rollbacks in a row: no training (and `learning` false) for window · 2^(k−1) requests, capped', () => {
+    const config = resolveDqnConfig({ hidden: [4], batchSize: 2, replayCapacity: 64, learningStarts: 2, nStep: 1, gamma: 0.5, learningRate: 0.05 });
+    const learner = new DqnLearner(tf, { config, observationSize: 2, actionCount: 2 });
+    const guarded = new GuardedLearner({ trainer: new DqnTrainer(learner, { rng: createRng(4) }), acting: { swapWeights: () => {} }, trainEvery: 1, guard: { windowRequests: 4, marginReward: 0, patienceWindows: 1, maxPauseWindows: 2 } });
+    const step = (gap: number) => guarded.afterRequest({ observation: OBS, action: 0, reward: 0, nextObservation: OBS, terminated: true, truncated: false, nextActionMask: MASK }, { learner: 0.5 + gap, frozen: 0.5 });
+    const learningFlags: boolean[] = [];
+    for (let i = 0; i < 4; i++) step(-0.1); // first rollback at request 3
+    const rounds = guarded.trainRounds;
+    for (let i = 0; i < 4; i++) { learningFlags.push(guarded.learning); step(-0.1); } // paused 4 requests; second rollback at request 7
+    expect(guarded.trainRounds).toBe(rounds);
+    expect(learningFlags).toEqual([false, false, false, false]);
+    for (let i = 0; i < 8; i++) { learningFlags.push(guarded.learning); step(0); } // paused 8 = 4 · 2^1
+    expect(learningFlags.slice(4)).toEqual(Array(8).fill(false));
+    expect(guarded.learning).toBe(true);
+    expect(guarded.trainRounds).toBe(rounds);
+    step(0);
+    expect(guarded.trainRounds).toBe(rounds + 1);
+    expect(guarded.rollbacks).toBe(2);
+    learner.dispose();
+  });
 });

@@ -44,5 +44,6 @@ describe('RollbackGuard', () => {
     thrownCoinferError(() => resolveRollbackGuardConfig({ windowRequests: 0 }), 'ERR_INVALID_CONFIG');
     thrownCoinferError(() => resolveRollbackGuardConfig({ marginReward: -1 }), 'ERR_INVALID_CONFIG');
     thrownCoinferError(() => resolveRollbackGuardConfig({ patienceWindows: 1.5 }), 'ERR_INVALID_CONFIG');
+    thrownCoinferError(() => resolveRollbackGuardConfig({ maxPauseWindows: -1 }), 'ERR_INVALID_CONFIG');
   });
 });
