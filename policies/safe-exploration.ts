@@ -1,8 +1,9 @@
 /**
  * Exploration that a real device can afford: an exploring request takes a random action only
  * among those the planner's latency model predicts to finish with a safe slack before the
- * deadline (predicted total ≤ deadline · (1 − slackShare)); when none is safe the request is
- * served greedily. The greedy action is never excluded from being chosen greedily.
+ * deadline (predicted total ≤ deadline · (1 − slackShare)) and, by default, that would answer
+ * at least as accurately as the greedy action (no exploration downward, where a request can
+ * only earn less once it is on time); when none qualifies the request is served greedily.
  */
 import type { Rng } from '../common/rng.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
@@ -15,9 +16,18 @@ export interface SafeExplorationConfig {
   readonly slackShare: number;
   /** false: explore among every valid action (to measure what safety buys). */
   readonly safe: boolean;
+  /** true: explore only actions whose accuracy score is at least the greedy action's. */
+  readonly upward: boolean;
 }
 
-export const DEFAULT_SAFE_EXPLORATION: SafeExplorationConfig = { epsilon: 0.02, slackShare: 0.25, safe: true };
+export const DEFAULT_SAFE_EXPLORATION: SafeExplorationConfig = { epsilon: 0.02, slackShare: 0.25, safe: true, upward: true };
+
+/** Clears, in `mask`, action `greedy` and the actions whose accuracy score (planner.actionScore) is below its. */
+export function keepAsAccurate(planner: Planner, greedy: number, mask: Uint8Array): Uint8Array {
+  const g = planner.actionScore[greedy]!;
+  for (let i = 0; i < mask.length; i++) if (i === greedy || !(planner.actionScore[i]! >= g)) mask[i] = 0;
+  return mask;
+}
 
 /**
  * 1 where action i (planner.actions[i], index-aligned with the env codec) is valid and

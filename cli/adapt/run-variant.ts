@@ -19,7 +19,7 @@ import type { Tf } from '../../common/tf-backend.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import type { Planner } from '../../policies/model-planner.ts';
 import type { Policy } from '../../policies/policy.ts';
-import { safeActionMask, uniformAmong, type SafeExplorationConfig } from '../../policies/safe-exploration.ts';
+import { keepAsAccurate, safeActionMask, uniformAmong, type SafeExplorationConfig } from '../../policies/safe-exploration.ts';
 import { predictedReward, replayShadow } from '../../policies/shadow-reward.ts';
 import type { RewardConfig } from '../../env/reward.ts';
 import type { ModelManifest } from '../../runtime/model/manifest.ts';
@@ -112,7 +112,8 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
       // the ε draw is made on every request (the stream of draws stays the same); a paused learner does not explore
       if (L!.rng.next() < spec.exploration.epsilon && L!.guarded.learning) {
         L!.count.draws++;
-        const candidates = spec.exploration.safe ? safeActionMask(spec.planner, info.context, { slackShare: spec.exploration.slackShare, valid: info.actionMask }) : info.actionMask;
+        const base = spec.exploration.safe ? safeActionMask(spec.planner, info.context, { slackShare: spec.exploration.slackShare, valid: info.actionMask }) : info.actionMask.slice();
+        const candidates = spec.exploration.upward ? keepAsAccurate(spec.planner, greedy, base) : base;
         const pick = uniformAmong(candidates, L!.rng);
         const unsafe = uniformAmong(info.actionMask, L!.unsafeRng);
         const missOf = (k: number): number => (shadow(k).hit ? 0 : 1);

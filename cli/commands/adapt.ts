@@ -69,6 +69,7 @@ export function registerAdapt(program: Command): void {
     .option('--epsilon <e>', 'share of the learner\'s requests that explore', rangeArg('--epsilon', 0, 1), DEFAULT_SAFE_EXPLORATION.epsilon)
     .option('--slack-share <s>', 'explore only among actions predicted to finish with this share of the deadline to spare', rangeArg('--slack-share', 0, 0.99), DEFAULT_SAFE_EXPLORATION.slackShare)
     .option('--unsafe-exploration', 'explore among every valid action (no slack filter)')
+    .option('--explore-any', 'explore also actions less accurate than the greedy one (default: only those at least as accurate)')
     .option('--train-every <n>', 'requests between train rounds', countArg('--train-every'), 4)
     .option('--gradient-steps <n>', "gradient steps per train round (default: the checkpoint's)", countArg('--gradient-steps'))
     .option('--learning-rate <lr>', "Adam learning rate online (default: the checkpoint's)", rangeArg('--learning-rate', 1e-7, 1))
@@ -126,7 +127,7 @@ export function registerAdapt(program: Command): void {
             let parent = dqn!.checkpoint.id;
             return {
               tf, weights: dqn!.weights, dqnConfig, actionCount: codec.size, trainEvery: opts.trainEvery, guard, planner, manifest: pkg.manifest, reward: objective.reward,
-              exploration: { epsilon, slackShare: opts.slackShare, safe: !opts.unsafeExploration },
+              exploration: { epsilon, slackShare: opts.slackShare, safe: !opts.unsafeExploration, upward: !opts.exploreAny },
               ...(save && opts.versions !== false ? {
                 onVersion: async (ev, learner) => {
                   const ck = await saveCheckpoint(tf, {

@@ -13,7 +13,7 @@
  * reward: the served one when both choose alike, else the planner's prediction) and rolls back
  * to the last good weights when the learner falls behind; every promotion and rollback is
  * saved in --checkpoints with its lineage. Exploration (--epsilon) picks only among actions
- * predicted to leave --slack-share of the deadline. --save-every N saves a checkpoint every N
+ * predicted to leave --slack-share of the deadline and at least as accurate as the greedy one. --save-every N saves a checkpoint every N
  * requests (parent = the loaded checkpoint). Composition only.
  */
 import { objectiveOf } from '../../env/scenario-file.ts';
@@ -27,7 +27,7 @@ import { ActingPolicy } from '../../agent/acting-policy.ts';
 import { GuardedLearner } from '../../agent/online/guarded-learner.ts';
 import { DEFAULT_ROLLBACK_GUARD_CONFIG } from '../../agent/online/rollback-guard.ts';
 import { createPlanner } from '../../policies/model-planner.ts';
-import { DEFAULT_SAFE_EXPLORATION, safeActionMask, uniformAmong } from '../../policies/safe-exploration.ts';
+import { DEFAULT_SAFE_EXPLORATION, keepAsAccurate, safeActionMask, uniformAmong } from '../../policies/safe-exploration.ts';
 import { predictedReward } from '../../policies/shadow-reward.ts';
 import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
 import { CoinferError } from '../../common/errors.ts';
@@ -98,6 +98,7 @@ export function registerDevice(program: Command): void {
     .option('--batch-size <n>', "with --learn: replay batch size (default: the checkpoint's, at most 32)", countArg('--batch-size'))
     .option('--epsilon <e>', 'with --learn: share of requests served by a random action predicted to be safe (exploration)', unit('--epsilon'), 0)
     .option('--slack-share <s>', 'with --epsilon: explore only among actions predicted to finish with this share of the deadline to spare', rangeArg('--slack-share', 0, 0.99), DEFAULT_SAFE_EXPLORATION.slackShare)
+    .option('--explore-any', 'with --epsilon: explore also actions less accurate than the greedy one (default: only those at least as accurate)')
     .option('--no-guard', 'with --learn: no rollback guard (the learner is never compared with the frozen policy)')
     .option('--guard-window <n>', 'with --learn: requests per guard comparison window', countArg('--guard-window'), DEFAULT_ROLLBACK_GUARD_CONFIG.windowRequests)
     .option('--guard-margin <r>', 'with --learn: roll back when the learner trails the frozen policy by more than this mean reward over a window', rangeArg('--guard-margin', 0, 10), DEFAULT_ROLLBACK_GUARD_CONFIG.marginReward)
@@ -162,7 +163,8 @@ export function registerDevice(program: Command): void {
           const greedy = env.codec.encode(policy.decide(observation, info.context));
           let a = greedy;
           if (opts.epsilon > 0 && explore.next() < opts.epsilon && (guarded?.learning ?? true)) {
-            const pick = uniformAmong(safeActionMask(planner, info.context, { slackShare: opts.slackShare, valid: info.actionMask }), explore);
+            const safe = safeActionMask(planner, info.context, { slackShare: opts.slackShare, valid: info.actionMask });
+            const pick = uniformAmong(opts.exploreAny ? safe : keepAsAccurate(planner, greedy, safe), explore);
             if (pick >= 0) a = pick;
           }
           // the guard judges the policy, not the exploration: an explored request counts with the greedy action's predicted reward

@@ -90,7 +90,7 @@ describe('coinfer device', () => {
 
   it('--learn runs the rollback guard: every promotion or rollback is a version in the registry with its lineage', async () => {
     const before = (await new CheckpointRegistry(join(root, 'ckpt')).list()).length;
-    const { stdout } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '8', '--learn', '--learning-starts', '2', '--batch-size', '2', '--train-every', '1', '--guard-window', '2', '--epsilon', '1', '--slack-share', '0']);
+    const { stdout } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '8', '--learn', '--learning-starts', '2', '--batch-size', '2', '--train-every', '1', '--guard-window', '2', '--epsilon', '1', '--slack-share', '0', '--explore-any']);
     const summary = parse(stdout).at(-1)!.summary! as unknown as { rollbacks: number; promotions: number };
     const mine = (await new CheckpointRegistry(join(root, 'ckpt')).list()).slice(before);
     expect(mine).toHaveLength(summary.rollbacks + summary.promotions);
