@@ -35,7 +35,7 @@ import { loadPolicy, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC } from '../loa
 import { countArg, intArg, rangeArg } from '../option-parsers.ts';
 import { checkOutputPath } from '../output-check.ts';
 import { createProgress } from '../progress.ts';
-import { adaptJson, formatAdaptText, renderAdaptHtml } from '../report/adapt-report.ts';
+import { formatAdaptText, renderAdaptHtml, type AdaptReport } from '../report/adapt-report.ts';
 import { DEFAULT_CHECKPOINT_ROOT } from './checkpoints.ts';
 
 /** Where the learner's weight versions go by default (kept apart from the training registry). */
@@ -162,7 +162,7 @@ export function registerAdapt(program: Command): void {
       } finally {
         bar.stop();
       }
-      const report = {
+      const report: AdaptReport = {
         env: opts.env, model: pkg.manifest.name, checkpoint: checkpoint.id, seeds: opts.seeds, ...sizes,
         epsilon: opts.epsilon, slackShare: opts.slackShare, guard: opts.guard, runSeconds: (performance.now() - t0) / 1000, shifts: results,
       };
@@ -171,6 +171,6 @@ export function registerAdapt(program: Command): void {
         await writeFile(opts.html, renderAdaptHtml(report));
         say(`wrote ${opts.html}`);
       }
-      process.stdout.write(opts.json ? `${JSON.stringify(adaptJson(report))}\n` : formatAdaptText(report));
+      process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : formatAdaptText(report));
     });
 }

@@ -1,5 +1,6 @@
 /**
- * `coinfer adapt`'s outputs: the text table per shift, the JSON document scripts read, and the
+ * `coinfer adapt`'s outputs: the text table per shift (the JSON document is the AdaptReport
+ * itself: `{"shifts": [{"name", "recovery", "requestsToRecover", "longestBelowFrozen", …}]}`), and the
  * HTML page with one inline-SVG plot of the seed-averaged rolling curves per shift. Pure.
  */
 import type { ShiftResult } from '../adapt/adapt-experiment.ts';
@@ -50,11 +51,6 @@ export function formatAdaptText(r: AdaptReport): string {
     out.push(`  exploration${r.env === 'live' ? ' (live: counterfactual misses predicted by the planner)' : ''}: extra misses/1000 requests vs the greedy action on the same requests ${pm(s.exploration.extraMissesPer1000Explored, 2)} (unfiltered ε would cost ${pm(s.exploration.unsafeExtraMissesPer1000, 2)}); vs the ε=0 learner's run ${pm(s.exploration.extraMissesPer1000VsGreedy, 2)}`);
   }
   return `${out.join('\n')}\n`;
-}
-
-/** The JSON document: `{"shifts": [{"name", "recovery", "requestsToRecover", "longestBelowFrozen", …}]}`. */
-export function adaptJson(r: AdaptReport): object {
-  return { ...r, shifts: r.shifts.map((s) => ({ ...s })) };
 }
 
 const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', [LEARNER_POLICY]: '#ff7f0e', edgent: '#2ca02c', calibrated: '#9467bd' };
