@@ -25,6 +25,7 @@ import {
   type CheckpointExpectation,
   type CheckpointMeta,
   type JsonValue,
+  type Lineage,
   type Objective,
   type TraceSplit,
 } from './checkpoint-meta.ts';
@@ -64,6 +65,8 @@ export interface SaveCheckpointOptions {
   readonly now?: Date;
   /** Replay memory, Adam and counters to save beside the weights (opt-in: tens of MB at full replay). */
   readonly learnerState?: LearnerState;
+  /** An online learner's version: why it was made from `parentId` (reason, request index). */
+  readonly lineage?: Lineage;
 }
 
 export interface SavedCheckpoint {
@@ -111,6 +114,7 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     actionCount,
     actionLabels: [...labels],
   };
+  if (options.lineage) meta = { ...meta, lineage: { ...options.lineage } };
   const learnerBytes = options.learnerState ? encodeLearnerState(options.learnerState) : null;
   if (learnerBytes) meta = { ...meta, learnerState: { file: LEARNER_STATE_FILE, bytes: learnerBytes.byteLength, replaySize: options.learnerState!.memory.size } };
   const dir = join(options.root, id);
@@ -140,7 +144,7 @@ export async function saveCheckpoint(tf: Tf, options: SaveCheckpointOptions): Pr
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  await new CheckpointRegistry(options.root).add({ id, dir: id, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null });
+  await new CheckpointRegistry(options.root).add({ id, dir: id, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null, ...(meta.lineage ? { lineage: meta.lineage } : {}) });
   return { id, dir, meta };
 }
 

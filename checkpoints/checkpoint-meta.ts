@@ -74,7 +74,20 @@ export interface CheckpointMeta {
   readonly actionLabels: readonly string[];
   /** The saved learner state (`--save-learner-state`), absent when only the weights were saved. */
   readonly learnerState?: LearnerStateInfo;
+  /** Why an online learner made this version from its parent (absent: not an online version). */
+  readonly lineage?: Lineage;
 }
+
+/** An online learner's weight version: why it was made and after which served request. */
+export interface Lineage {
+  /** 'learned': the guard promoted the learner's weights; 'rollback': it restored the last good ones. */
+  readonly reason: 'learned' | 'rollback';
+  /** 0-based index of the served request after which the swap happened. */
+  readonly requestIndex: number;
+}
+
+/** The zod schema of a Lineage. */
+export const lineageSchema = z.strictObject({ reason: z.enum(['learned', 'rollback']), requestIndex: z.int().min(0) });
 
 /** Where a checkpoint's learner state is and how large it is. */
 export interface LearnerStateInfo {
@@ -110,6 +123,7 @@ const checkpointMetaSchema = z.looseObject({
   actionCount: count,
   actionLabels: names,
   learnerState: z.strictObject({ file: z.string().regex(/^[\w.-]+$/), bytes: z.int().min(0), replaySize: z.int().min(0) }).optional(),
+  lineage: lineageSchema.optional(),
 }).refine((m) => m.actionLabels.length === m.actionCount, { message: 'expected one action label per action', path: ['actionLabels'] });
 
 /**

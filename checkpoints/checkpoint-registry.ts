@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { CoinferError } from '../common/errors.ts';
-import { parseCheckpointMeta, type Objective } from './checkpoint-meta.ts';
+import { parseCheckpointMeta, type Lineage, type Objective } from './checkpoint-meta.ts';
 import { withFileLock, type FileLockOptions } from './file-lock.ts';
 
 export const REGISTRY_FILE = 'registry.json';
@@ -30,6 +30,8 @@ export interface RegistryEntry {
   readonly evalMetrics: Readonly<Record<string, number>>;
   /** The training objective (absent or null: unrecorded). */
   readonly objective?: Objective | null;
+  /** An online learner's version: why it was made from its parent (absent otherwise). */
+  readonly lineage?: Lineage;
 }
 
 export interface RegistryData {
@@ -127,7 +129,7 @@ export async function scanCheckpointFolders(root: string): Promise<FolderScan> {
     try {
       const file = join(root, name, 'checkpoint.json');
       const meta = parseCheckpointMeta(JSON.parse(await readFile(file, 'utf8')), file);
-      entries.push({ id: meta.id, dir: name, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null });
+      entries.push({ id: meta.id, dir: name, parentId: meta.parentId, step: meta.step, createdAt: meta.createdAt, evalMetrics: meta.evalMetrics, objective: meta.objective ?? null, ...(meta.lineage ? { lineage: meta.lineage } : {}) });
     } catch {
       unreadable.push(name); // not a checkpoint, or a damaged one: never registered
     }

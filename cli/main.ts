@@ -22,6 +22,7 @@ import { registerScenarios } from './commands/scenarios.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerLearner } from './commands/learner.ts';
 import { registerActor } from './commands/actor.ts';
+import { registerAdapt } from './commands/adapt.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerFleet(program);
   registerLearner(program);
   registerActor(program);
+  registerAdapt(program);
   return program;
 }
 

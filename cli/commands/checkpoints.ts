@@ -21,7 +21,7 @@ function formatMetrics(m: Readonly<Record<string, number>>): string {
 function listTable(entries: readonly RegistryEntry[]): string {
   return formatTable(
     ['ID', 'STEP', 'PARENT', 'CREATED', 'EVAL'],
-    entries.map((e) => [e.id, String(e.step), e.parentId ?? '-', e.createdAt, formatMetrics(e.evalMetrics) || '-']),
+    entries.map((e) => [e.id, String(e.step), `${e.parentId ?? '-'}${e.lineage ? ` (${e.lineage.reason} after request ${e.lineage.requestIndex})` : ''}`, e.createdAt, formatMetrics(e.evalMetrics) || '-']),
   );
 }
 

@@ -88,6 +88,20 @@ describe('coinfer device', () => {
     expect(child.observationVersion).toBe(OBSERVATION_VERSION);
   });
 
+  it('--learn runs the rollback guard: every promotion or rollback is a version in the registry with its lineage', async () => {
+    const before = (await new CheckpointRegistry(join(root, 'ckpt')).list()).length;
+    const { stdout } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '8', '--learn', '--learning-starts', '2', '--batch-size', '2', '--train-every', '1', '--guard-window', '2', '--epsilon', '1', '--slack-share', '0', '--explore-any']);
+    const summary = parse(stdout).at(-1)!.summary! as unknown as { rollbacks: number; promotions: number };
+    const mine = (await new CheckpointRegistry(join(root, 'ckpt')).list()).slice(before);
+    expect(mine).toHaveLength(summary.rollbacks + summary.promotions);
+    mine.forEach((e, k) => {
+      expect(['learned', 'rollback']).toContain(e.lineage?.reason);
+      expect(e.lineage!.requestIndex % 2).toBe(1); // at the end of a two-request window
+      expect(e.parentId).toBe(k === 0 ? checkpointId : mine[k - 1]!.id);
+    });
+    expect(mine.filter((e) => e.lineage!.reason === 'rollback')).toHaveLength(summary.rollbacks);
+  });
+
   it("serves a dqn under its checkpoint's own reward (the answering exit's accuracy, not 0/1 correctness)", async () => {
     const { stdout, stderr } = await device(['--policy', `dqn:${checkpointId}`, '--requests', '6']);
     expect(stderr).toMatch(/reward accuracy/);
