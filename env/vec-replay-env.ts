@@ -13,6 +13,7 @@ import { transferMs } from '../runtime/link/trace-integrate.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
 import { ActionCodec } from './action-codec.ts';
+import { profileFromActionTable } from './action-profile.ts';
 import { buildActionTable, exitAccuracies, type ActionTable } from './action-table.ts';
 import type { ComputeTimes } from './compute-times.ts';
 import type { ActionOutcome, DecisionContext } from './decision-context.ts';
@@ -42,6 +43,9 @@ interface SimOutcome {
   deviceMs: number;
   uplinkMs: number;
   edgeMs: number;
+  /** The edge's compute and queue parts of edgeMs, as its reply reports them, ms. */
+  edgeComputeMs: number;
+  edgeQueueMs: number;
   totalMs: number;
   energyMj: number;
   correct: boolean;
@@ -52,7 +56,7 @@ interface SimOutcome {
   answeredExit: number;
 }
 
-const newSim = (): SimOutcome => ({ deviceMs: 0, uplinkMs: 0, edgeMs: 0, totalMs: 0, energyMj: 0, correct: false, transmitMs: 0, fallback: false, answeredExit: 1 });
+const newSim = (): SimOutcome => ({ deviceMs: 0, uplinkMs: 0, edgeMs: 0, edgeComputeMs: 0, edgeQueueMs: 0, totalMs: 0, energyMj: 0, correct: false, transmitMs: 0, fallback: false, answeredExit: 1 });
 
 export class VecReplayEnv {
   readonly numEnvs: number;
@@ -93,7 +97,10 @@ export class VecReplayEnv {
   #finalLanes: (RequestLane | null)[] = [];
   /** Hot-path scratch records (reused every step). */
   readonly #sim: SimOutcome = newSim();
-  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false, edgeReplied: false, measuredRttMs: Number.NaN };
+  readonly #served: ServedRequest = {
+    local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false, edgeReplied: false, measuredRttMs: Number.NaN,
+    actionIndex: 0, fallbackExit: 0, edgeComputeMs: Number.NaN, edgeQueueMs: Number.NaN,
+  };
 
   constructor(opts: VecReplayEnvOptions) {
     if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`Expected numEnvs a positive integer, actually ${opts.numEnvs}`);
@@ -101,10 +108,13 @@ export class VecReplayEnv {
     this.config = resolveEnvConfig(opts.config);
     this.numEnvs = opts.numEnvs;
     this.#manifest = opts.manifest;
-    this.#stream = new RequestStream({ manifest: opts.manifest, config: this.config, traces: opts.traces, deviceJitter: opts.computeTimes.device.jitter, edgeJitter: opts.computeTimes.edge.jitter });
     this.codec = new ActionCodec(opts.manifest, this.config.encodings);
     this.actionCount = this.codec.size;
     this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes, opts.actionAccuracy ?? null);
+    this.#stream = new RequestStream({
+      manifest: opts.manifest, config: this.config, traces: opts.traces, deviceJitter: opts.computeTimes.device.jitter, edgeJitter: opts.computeTimes.edge.jitter,
+      profile: profileFromActionTable(this.table),
+    });
     this.#exitAccuracy = exitAccuracies(opts.manifest);
     this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     this.#localActionOfExit = Int32Array.from(opts.manifest.exits, (e) => this.codec.encode({ exit: e.index, partition: e.branchStage, encoding: 'f32' }));
@@ -178,13 +188,15 @@ export class VecReplayEnv {
    */
   #simulate(lane: RequestLane, a: number, out: SimOutcome): SimOutcome {
     const t = this.table;
-    const rtt = lane.rttMs;
+    // the episode's true propagation time (lane.rttMs is only what the device last measured)
+    const rtt = lane.world.scenario.rttMs;
     // the device's slowdown acts like load: every local time (and the fallback reserve) stretches
     const loadFactor = lane.world.deviceSlowdown / (1 - lane.deviceLoad);
     const deviceMs = t.deviceBaseMs[a]! * lane.deviceJitter * loadFactor;
     const exitIdx = t.exitIndex[a]!;
     out.fallback = false;
     out.answeredExit = exitIdx + 1;
+    out.edgeComputeMs = out.edgeQueueMs = Number.NaN;
     if (t.local[a]) {
       out.deviceMs = out.totalMs = deviceMs;
       out.uplinkMs = out.edgeMs = out.transmitMs = 0;
@@ -198,7 +210,9 @@ export class VecReplayEnv {
     // an M/D/1 queue, mean wait u·S / (2(1 − u)) before this request runs (env/edge-load.ts
     // generates that load for real in the live env).
     const u = lane.trueEdgeLoad;
-    const edgeMs = lane.world.edgeSlowdown * (t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u)));
+    const edgeComputeMs = lane.world.edgeSlowdown * t.edgeBaseMs[a]! * lane.edgeJitter;
+    const edgeQueueMs = (lane.world.edgeSlowdown * u * this.#backgroundServiceMs) / (2 * (1 - u));
+    const edgeMs = edgeComputeMs + edgeQueueMs;
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
     const reserveMs = this.#cheapestLocalMs * loadFactor + FALLBACK_MARGIN_MS;
@@ -207,6 +221,8 @@ export class VecReplayEnv {
       out.deviceMs = deviceMs;
       out.uplinkMs = uplinkMs;
       out.edgeMs = edgeMs;
+      out.edgeComputeMs = edgeComputeMs;
+      out.edgeQueueMs = edgeQueueMs;
       out.totalMs = deviceMs + replyMs;
       out.energyMj = deviceEnergyMj({ deviceMs, uplinkMs, waitMs: edgeMs + rtt / 2 });
       out.correct = this.#isCorrect(lane, a);
@@ -286,7 +302,11 @@ export class VecReplayEnv {
       served.totalMs = o.totalMs;
       served.hit = hit;
       served.edgeReplied = !served.local && !o.fallback;
-      served.measuredRttMs = served.edgeReplied ? measuredRttMs(this.config.scenario.rttMs, { imageIndex: lane.imageIndex, requestIndex: lane.requestsDone, traceTimeS: lane.traceTimeS }) : Number.NaN;
+      served.actionIndex = a;
+      served.fallbackExit = o.fallback ? o.answeredExit : 0;
+      served.edgeComputeMs = o.edgeComputeMs;
+      served.edgeQueueMs = o.edgeQueueMs;
+      served.measuredRttMs = served.edgeReplied ? measuredRttMs(lane.world.scenario.rttMs, { imageIndex: lane.imageIndex, requestIndex: lane.requestsDone, traceTimeS: lane.traceTimeS }) : Number.NaN;
       const episodeDone = this.#stream.finishRequest(lane, served);
       this.terminated[i] = 0;
       this.#writeObs(i);

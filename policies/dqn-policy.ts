@@ -22,16 +22,23 @@ export interface DqnPolicyOptions {
   readonly name: string;
   readonly acting: QActor;
   readonly codec: ActionCodec;
+  /**
+   * Entries of the env's observation the network reads (its first ones); default all. A network
+   * trained on an older observation version reads that version's prefix (env/observation.ts).
+   */
+  readonly observationSize?: number;
 }
 
 export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
   const full = opts.codec.fullMask();
-  const pick = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(obs, ctx.actionMask ?? full);
+  const n = opts.observationSize;
+  const input = (obs: Float32Array): Float32Array => (n === undefined || obs.length === n ? obs : obs.subarray(0, n));
+  const pick = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(input(obs), ctx.actionMask ?? full);
   return {
     name: opts.name,
     decide: (obs, ctx): Action => opts.codec.decode(pick(obs, ctx)),
     explain: (obs, ctx) => {
-      const q = opts.acting.qValues(obs);
+      const q = opts.acting.qValues(input(obs));
       const i = pick(obs, ctx);
       return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, ctx.actionMask ?? full, opts.codec.labels)})`;
     },
