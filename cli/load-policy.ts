@@ -24,6 +24,10 @@ import { CoinferError } from '../common/errors.ts';
 import { loadTf, type Tf } from '../common/tf-backend.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
 import { observationSizeOf } from '../env/observation.ts';
+import { profileFromLatencyTable } from '../env/action-profile.ts';
+import { writeDeadlineMask } from '../env/deadline-mask.ts';
+import type { DecisionContext } from '../env/decision-context.ts';
+import { createLatencyTable, createLatencyTableFromStages } from '../runtime/profile/latency-predictor.ts';
 import { createDqnPolicy } from '../policies/dqn-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { createPolicy, type PolicyDeps } from '../policies/registry.ts';
@@ -118,7 +122,28 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     model.dispose();
   }
   const acting = new ActingPolicy(weights);
-  return { policy: createDqnPolicy({ name: spec, acting, codec: deps.codec, observationSize }), dqn: { acting, checkpoint, weights } };
+  const mask = trainedMask(checkpoint, deps);
+  return { policy: createDqnPolicy({ name: spec, acting, codec: deps.codec, observationSize, ...(mask ? { mask } : {}) }), dqn: { acting, checkpoint, weights } };
+}
+
+/**
+ * The deadline mask a checkpoint was trained under (its env config's `deadlineMaskFactor`),
+ * over the device's profile as the baselines plan with it (the fused stage fits when given,
+ * else the regressions); null when it trained without one.
+ */
+function trainedMask(c: ResolvedCheckpoint, deps: LoadPolicyDeps): ((obs: Float32Array, ctx: DecisionContext) => Uint8Array) | null {
+  const factor = (c.meta.envConfig as { deadlineMaskFactor?: unknown } | null)?.deadlineMaskFactor;
+  if (typeof factor !== 'number') return null;
+  const d = deps.policyDeps;
+  const base = d.stageProfiles ? createLatencyTableFromStages(d.manifest, d.stageProfiles.device, d.stageProfiles.edge) : createLatencyTable(d.manifest, d.device, d.edge);
+  const jpeg = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
+  for (const e of d.actionAccuracy?.inputEncodings ?? []) if (e.encoding === 'jpeg') jpeg.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
+  const profile = profileFromLatencyTable({ ...base, inputEncodings: jpeg }, deps.codec.actions, new Float64Array(deps.codec.size));
+  return (obs, ctx) => {
+    const out = new Uint8Array(deps.codec.size);
+    writeDeadlineMask(out, 0, profile, ctx, obs, 0, factor);
+    return out;
+  };
 }
 
 /**

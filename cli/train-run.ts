@@ -69,7 +69,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const envInput: EnvConfigInput = { ...trainInput, reward: { ...trainInput.reward, energyLambdaPerJ: lambda } };
   const envConfig = resolveEnvConfig(envInput);
   // Validation scores per-image correctness under the same λ: the objective the run trains for.
-  const evalInput: EnvConfigInput = { ...scenarioEnvInput(world, { split: 'validation' }), reward: { energyLambdaPerJ: lambda } };
+  // ... and under the run's deadline mask, which the trained policy keeps when served (cli/load-policy.ts)
+  const evalInput: EnvConfigInput = { ...scenarioEnvInput(world, { split: 'validation' }), reward: { energyLambdaPerJ: lambda }, deadlineMaskFactor: envConfig.deadlineMaskFactor };
   const [train, validation, times] = await Promise.all([
     scenarioTraces(world, { split: 'train' }), scenarioTraces(world, { split: 'validation' }), scenarioComputeTimes(world, pkg, say),
   ]);

@@ -224,19 +224,27 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     return this.#edgeLoad?.stats ?? null;
   }
 
-  #refreshMask(): void {
+  /** The mask of `observation`'s request: local-only while the edge is away, and the deadline mask when configured. */
+  #refreshMask(observation: Float32Array): void {
     if (this.device.edgeConnected) {
       this.#mask = this.codec.fullMask();
     } else {
       this.#mask = this.codec.localOnlyMask();
       this.device.reconnectEdge();
     }
+    if (this.config.deadlineMaskFactor !== null && this.#lane !== null) {
+      const deadline = new Uint8Array(this.codec.size);
+      this.#stream.writeMask(deadline, 0, this.#lane, observation, 0);
+      const both = this.#mask.map((m, a) => m & deadline[a]!);
+      // the edge being away wins: a local action stays when the deadline mask left only offloads
+      if (both.includes(1)) this.#mask = both;
+    }
   }
 
   /** The decision context of the waiting request (with the local-only mask when the edge is away). */
   context(): DecisionContext {
     const ctx = this.#stream.context(this.#laneOrThrow());
-    return this.device.edgeConnected ? ctx : { ...ctx, actionMask: this.#mask.slice() };
+    return this.device.edgeConnected && this.config.deadlineMaskFactor === null ? ctx : { ...ctx, actionMask: this.#mask.slice() };
   }
 
   #laneOrThrow(): RequestLane {
@@ -255,7 +263,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     this.#lane = this.#stream.newLane(rng, this.#startS);
     this.#observation = new Float32Array(OBSERVATION_SIZE);
     this.#stream.writeObservation(this.#observation, 0, this.#lane);
-    this.#refreshMask();
+    this.#refreshMask(this.#observation);
     this.#state = 'running';
     return { observation: this.#observation.slice(), info: this.#info(null) };
   }
@@ -303,7 +311,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     });
     const next = new Float32Array(OBSERVATION_SIZE);
     this.#stream.writeObservation(next, 0, lane);
-    this.#refreshMask();
+    this.#refreshMask(next);
     if (done) {
       // As VecReplayEnv: the lane starts its next episode at once; reset() then starts another.
       this.#lane = this.#stream.newLane(lane.rng, this.#startS);

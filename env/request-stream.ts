@@ -28,6 +28,7 @@ import type { ModelManifest } from '../runtime/model/manifest.ts';
 import type { DecisionContext } from './decision-context.ts';
 import { writeMeasuredFeatures, writeObservation, type LastOutcome } from './observation.ts';
 import type { ActionProfile } from './action-profile.ts';
+import { writeDeadlineMask } from './deadline-mask.ts';
 import { newTelemetry, recordServed, recordThroughput, type DeviceTelemetry } from './device-telemetry.ts';
 import type { EnvConfig } from './replay-config.ts';
 import { advanceScenario, deviceLoadOf, edgeLoadOf, initialScenarioState, sampleDeadlineMs, type ScenarioState } from './scenario.ts';
@@ -236,6 +237,21 @@ export class RequestStream {
     advanceScenario(lane.world.scenario, lane.scenario, lane.rng);
     this.#drawRequest(lane);
     return lane.requestsDone >= this.config.scenario.episodeRequests;
+  }
+
+  /** The device's profile the stream's features and masks rest on. */
+  get profile(): ActionProfile {
+    return this.#profile;
+  }
+
+  /**
+   * Writes the lane's deadline mask (config.deadlineMaskFactor) from its observation, already
+   * written at `obsOffset`; all valid when the config has no factor.
+   */
+  writeMask(out: Uint8Array, outOffset: number, lane: RequestLane, observation: Float32Array, obsOffset: number): void {
+    const f = this.config.deadlineMaskFactor;
+    if (f === null) out.fill(1, outOffset, outOffset + this.#profile.size);
+    else writeDeadlineMask(out, outOffset, this.#profile, lane, observation, obsOffset, f);
   }
 
   /** Writes the lane's observation into `out` at `offset` (no allocation). */

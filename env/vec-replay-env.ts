@@ -67,10 +67,15 @@ export class VecReplayEnv {
   readonly table: ActionTable;
   /** Current observations, numEnvs × observationSize. */
   readonly observations: Float32Array;
-  /** Current action masks, numEnvs × actionCount (all valid: the replayed edge never goes away). */
+  /**
+   * Current action masks, numEnvs × actionCount: all valid (the replayed edge never goes away)
+   * unless config.deadlineMaskFactor masks actions predicted to miss by far.
+   */
   readonly masks: Uint8Array;
   /** For lanes truncated by the last step: the observation that ended the episode. */
   readonly finalObservations: Float32Array;
+  /** For lanes truncated by the last step: the mask of that final observation. */
+  readonly finalMasks: Uint8Array;
   readonly rewards: Float32Array;
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
@@ -130,6 +135,7 @@ export class VecReplayEnv {
     this.observations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
     this.finalObservations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
     this.masks = new Uint8Array(this.numEnvs * this.actionCount).fill(1);
+    this.finalMasks = new Uint8Array(this.numEnvs * this.actionCount).fill(1);
     this.rewards = new Float32Array(this.numEnvs);
     this.terminated = new Uint8Array(this.numEnvs);
     this.truncated = new Uint8Array(this.numEnvs);
@@ -152,19 +158,22 @@ export class VecReplayEnv {
   }
 
   #writeObs(i: number): void {
-    this.#stream.writeObservation(this.observations, i * OBSERVATION_SIZE, this.#lanes[i]!);
+    const lane = this.#lanes[i]!;
+    this.#stream.writeObservation(this.observations, i * OBSERVATION_SIZE, lane);
+    if (this.config.deadlineMaskFactor !== null) this.#stream.writeMask(this.masks, i * this.actionCount, lane, this.observations, i * OBSERVATION_SIZE);
   }
 
   /** The decision context of lane i's waiting request (no oracle view). */
   context(i: number): DecisionContext {
-    return this.#stream.context(this.#laneAt(i));
+    const ctx = this.#stream.context(this.#laneAt(i));
+    return this.config.deadlineMaskFactor === null ? ctx : { ...ctx, actionMask: this.masks.slice(i * this.actionCount, (i + 1) * this.actionCount) };
   }
 
   /** The context with an oracle view of lane i's waiting request (true outcomes of every action). */
   oracleContext(i: number): DecisionContext {
     const lane = this.#laneAt(i);
     return {
-      ...this.#stream.context(lane),
+      ...this.context(i),
       oracle: {
         outcome: (a) => {
           const o = this.#simulate(lane, this.codec.encode(a), newSim());
@@ -315,6 +324,8 @@ export class VecReplayEnv {
         this.truncated[i] = 1;
         const o0 = i * OBSERVATION_SIZE;
         for (let k = 0; k < OBSERVATION_SIZE; k++) this.finalObservations[o0 + k] = this.observations[o0 + k]!;
+        const m0 = i * this.actionCount;
+        this.finalMasks.set(this.masks.subarray(m0, m0 + this.actionCount), m0);
         this.#finalLanes[i] = lane;
         this.#lanes[i] = this.#stream.newLane(lane.rng);
         this.#writeObs(i);
