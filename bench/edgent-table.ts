@@ -1,8 +1,8 @@
 /**
  * Prints, as a Markdown table, Edgent's choice of (exit, partition, encoding) across uplink
  * bandwidths and deadlines with the published edgent-rpi3b device and edgent-desktop edge
- * profiles (docs/latency.md). Runs on the shipped model's manifest when models/fmnist-alexnet
- * exists, else on a random package's manifest (accuracies null: deeper exit = better).
+ * profiles (docs/latency.md). Runs on the default model's manifest (models/cifar10-alexnet) or
+ * --model's; without one, on a random package's manifest (accuracies null: deeper exit = better).
  *
  *   node bin/run-ts.js bench/edgent-table.ts [--rtt MS] [--model DIR] [--cifar]
  *

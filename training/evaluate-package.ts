@@ -4,7 +4,7 @@
  * images the package ships in samples/ (saying so).
  */
 import { isCoinferError } from '../common/errors.ts';
-import { loadModelPackage } from '../runtime/model/model-package.ts';
+import { loadModelPackage, packageDataSource } from '../runtime/model/model-package.ts';
 import { loadSamples } from '../runtime/model/samples.ts';
 import type { DatasetName } from './data/dataset.ts';
 import { takeFirst } from './data/dataset.ts';
@@ -49,7 +49,7 @@ export async function evaluatePackage(opts: EvaluatePackageOptions): Promise<Pac
   let reason: string | null = null;
   try {
     const name = opts.dataset ?? parseDatasetName(pkg.manifest.input.dataset);
-    const dataDir = opts.dataDir ?? pkg.manifest.input.dataSource;
+    const dataDir = opts.dataDir ?? packageDataSource(pkg);
     const test = takeFirst(await loadDataset({ name, split: 'test', ...(dataDir ? { dataDir } : {}) }), limit);
     images = test.images;
     labels = test.labels;

@@ -8,7 +8,7 @@ import { DEFAULT_MODEL_DIR } from '../../runtime/model/model-package.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { join, resolve, basename } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { loadTf, type BackendPreference } from '../../common/tf-backend.ts';
 import { alexNetSpec } from '../../runtime/model/architecture.ts';
@@ -165,12 +165,21 @@ async function runTrain(o: TrainCliOptions): Promise<void> {
     log(`exporting to ONNX and evaluating every exit on ${evalSet.count} test images with onnxruntime-node`);
     const pkg = await packageTrainedModel({
       tf, spec, net: result.net, outDir: o.out, normalization, test: evalSet,
-      ...(o.dataDir !== undefined ? { dataSource: o.dataDir } : {}),
+      // Relative to the package folder, so `model eval` finds it from any working directory.
+      ...(o.dataDir !== undefined ? { dataSource: isAbsolute(o.dataDir) ? o.dataDir : relative(resolve(o.out), resolve(o.dataDir)) } : {}),
       provenance: {
         dataset: `${dataset} (train ${train.count} images, test ${evalSet.count})`,
         trainingCommand: String(result.meta['trainingCommand'] ?? command),
         gitCommit: gitCommit(),
         date: new Date().toISOString(),
+        training: {
+          epochsDone: result.history.length,
+          epochsPlanned: result.config.epochs,
+          steps: result.globalStep,
+          wallSeconds: Math.round(result.history.reduce((a, h) => a + h.seconds, 0)),
+          epochSeconds: result.history.map((h) => Math.round(h.seconds)),
+          lastEpochTrainAccuracy: result.history.at(-1)?.exits.map((e) => Number(e.accuracy.toFixed(4))) ?? [],
+        },
         notes: `backend ${backend}; ${result.history.length} epochs, ${result.globalStep} steps${result.complete ? '' : ` (an unfinished run packaged as it stood: ${result.history.length} of ${result.config.epochs} epochs done)`}; config ${JSON.stringify(result.config)}`,
       },
     });
@@ -223,11 +232,11 @@ interface AccuracyCliOptions {
 }
 
 async function runAccuracy(o: AccuracyCliOptions): Promise<void> {
-  const { loadModelPackage } = await import('../../runtime/model/model-package.ts');
+  const { loadModelPackage, packageDataSource } = await import('../../runtime/model/model-package.ts');
   const { measureActionAccuracy } = await import('../../training/measure-action-accuracy.ts');
   const { saveActionAccuracy, ACTION_ACCURACY_FILE } = await import('../../runtime/model/action-accuracy.ts');
   const pkg = await loadModelPackage(o.model);
-  const dataDir = o.dataDir ?? pkg.manifest.input.dataSource;
+  const dataDir = o.dataDir ?? packageDataSource(pkg);
   const full = await loadWithProgress(parseDatasetName(pkg.manifest.input.dataset), 'test', dataDir ? { dataDir } : {});
   const test = o.limit !== undefined ? takeFirst(full, o.limit) : full;
   const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'measuring |{bar}| {value}/{total} (partition × encoding, then JPEG qualities)', noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);

@@ -55,8 +55,8 @@ export interface InputManifest {
   readonly preprocessing: { readonly scale: number; readonly mean: readonly number[]; readonly std: readonly number[] };
   readonly dataset: string;
   /**
-   * Where the training run read the dataset (as the user gave it, e.g. a path relative to the
-   * repository root); `model eval` reads the test split there unless told otherwise.
+   * Where the training run read the dataset: absolute, or relative to the package folder
+   * (`packageDataSource`); `model eval` and `model accuracy` read the test split there unless told otherwise.
    */
   readonly dataSource?: string;
   readonly classNames: readonly string[];
@@ -68,6 +68,22 @@ export interface Provenance {
   readonly gitCommit: string | null;
   readonly date: string;
   readonly notes?: string;
+  /** What the training run did, when the package came from `coinfer model train`. */
+  readonly training?: TrainingRecord;
+}
+
+/** The record of a training run kept in the manifest (docs/model.md). */
+export interface TrainingRecord {
+  /** Epochs completed, and the epochs the run was configured for (fewer: an unfinished run packaged). */
+  readonly epochsDone: number;
+  readonly epochsPlanned: number;
+  readonly steps: number;
+  /** Sum of the epochs' wall times (resumes included; time between sessions is not). */
+  readonly wallSeconds: number;
+  /** Wall seconds of each completed epoch. */
+  readonly epochSeconds: readonly number[];
+  /** Running training accuracy of each exit over the last completed epoch (augmented, dropout on). */
+  readonly lastEpochTrainAccuracy: readonly number[];
 }
 
 export interface ModelManifest {

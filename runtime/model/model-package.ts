@@ -10,7 +10,8 @@
  */
 import { loadActionAccuracy, type ActionAccuracyFile } from './action-accuracy.ts';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CoinferError } from '../../common/errors.ts';
 import { encodeIdx, type IdxArray } from './idx.ts';
@@ -40,10 +41,28 @@ export const PACKAGE_FILES = {
 } as const;
 
 /**
- * The shipped trained model every command defaults to (`--model`): <repo>/models/fmnist-alexnet.
- * The one place to switch the default package (e.g. to models/cifar10-alexnet).
+ * The folder the package's training run read its dataset from (`manifest.input.dataSource`),
+ * or undefined. Recorded relative to the package folder, so it resolves from any working
+ * directory; older packages recorded it relative to the directory training ran in, tried second.
  */
-export const DEFAULT_MODEL_DIR: string = fileURLToPath(new URL('../../models/fmnist-alexnet', import.meta.url));
+export function packageDataSource(pkg: Pick<ModelPackage, 'dir' | 'manifest'>): string | undefined {
+  const ds = pkg.manifest.input.dataSource;
+  if (ds === undefined || isAbsolute(ds)) return ds;
+  const fromPackage = resolve(pkg.dir, ds);
+  return existsSync(fromPackage) ? fromPackage : resolve(ds);
+}
+
+/** The 5-exit AlexNet trained on CIFAR-10 (Edgent's own workload; docs/model.md). */
+export const CIFAR10_MODEL_DIR: string = fileURLToPath(new URL('../../models/cifar10-alexnet', import.meta.url));
+
+/** The small second package (Fashion-MNIST, 28×28 grey): quick demos and tests. */
+export const FMNIST_MODEL_DIR: string = fileURLToPath(new URL('../../models/fmnist-alexnet', import.meta.url));
+
+/**
+ * The shipped trained model every command defaults to (`--model`): <repo>/models/cifar10-alexnet.
+ * The one place to switch the default package.
+ */
+export const DEFAULT_MODEL_DIR: string = CIFAR10_MODEL_DIR;
 
 /** The wire protocol's model id: the first 32 bits of the ONNX sha256. */
 export function modelIdOf(onnxSha256: string): number {

@@ -60,6 +60,9 @@ describe('coinfer model train / eval (smoke)', () => {
     expect(m.input.preprocessing.scale).toBeCloseTo(1 / 255, 12);
     expect(m.input.preprocessing.std[0]).toBeGreaterThan(0);
     expect(m.provenance.trainingCommand).toContain('model train --dataset fashion-mnist');
+    expect(m.provenance.training).toMatchObject({ epochsDone: 1, epochsPlanned: 1, steps: 8 });
+    expect(m.provenance.training!.epochSeconds).toHaveLength(1);
+    expect(m.provenance.training!.lastEpochTrainAccuracy).toHaveLength(5);
     m.exits.forEach((e, k) => {
       expect(e.evalSamples).toBe(300);
       expect(e.accuracy).toBeCloseTo(report.exits[k]!.accuracy, 12);
@@ -79,5 +82,15 @@ describe('coinfer model train / eval (smoke)', () => {
     const fb = await run(process.execPath, [cli, 'model', 'eval', '--model', out, '--data-dir', join(dir, 'absent'), '--json'], { cwd: repoRoot, timeout: 60_000 }).catch((e: { code: number; stderr: string; stdout: string }) => e);
     expect(fb).toMatchObject({ code: 1, stdout: '' });
     expect(fb.stderr).toContain('ERR_DATASET_NOT_FOUND');
-  }, 90_000);
+
+    // --package-state packages the saved state as it stands: the same weights, no further steps
+    const again = join(dir, 'pkg-again');
+    const bad = await run(process.execPath, [cli, 'model', 'train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'data'), '--out', again, '--package-state'], { cwd: repoRoot, timeout: 60_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    const ps = await run(process.execPath, [cli, 'model', 'train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'data'), '--out', again,
+      '--limit', '256', '--state-dir', join(dir, 'state'), '--resume', '--package-state', '--json'], { cwd: repoRoot, timeout: 60_000 });
+    const psr = JSON.parse(ps.stdout) as { exits: { name: string; accuracy: number }[] };
+    psr.exits.forEach((e, k) => expect(e.accuracy).toBeCloseTo(m.exits[k]!.accuracy!, 12));
+    expect((await loadModelPackage(again)).manifest.onnxSha256).toBe(m.onnxSha256);
+  }, 150_000);
 });

@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtemp, readFile, readdir, rm, writeFile, cp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CoinferError } from '../../../common/errors.ts';
 import { alexNetSpec } from '../../../runtime/model/architecture.ts';
-import { DEFAULT_MODEL_DIR, loadModelPackage, writeModelPackage, type ModelPackage } from '../../../runtime/model/model-package.ts';
+import { DEFAULT_MODEL_DIR, loadModelPackage, packageDataSource, writeModelPackage, type ModelPackage } from '../../../runtime/model/model-package.ts';
 import { createRandomModelPackage } from '../../../runtime/model/random-package.ts';
 import { loadSamples } from '../../../runtime/model/samples.ts';
 
@@ -104,8 +104,24 @@ describe('model package', () => {
     await expectReject(loadModelPackage(dir), 'ERR_MODEL_MANIFEST'); // sha mismatch comes first
   });
 
-  it('points DEFAULT_MODEL_DIR at <repo>/models/fmnist-alexnet', () => {
-    expect(DEFAULT_MODEL_DIR.endsWith(join('models', 'fmnist-alexnet'))).toBe(true);
-    expect(DEFAULT_MODEL_DIR).toBe(join(new URL('../../..', import.meta.url).pathname, 'models', 'fmnist-alexnet'));
+  it('points DEFAULT_MODEL_DIR at <repo>/models/cifar10-alexnet', () => {
+    expect(DEFAULT_MODEL_DIR.endsWith(join('models', 'cifar10-alexnet'))).toBe(true);
+    expect(DEFAULT_MODEL_DIR).toBe(join(new URL('../../..', import.meta.url).pathname, 'models', 'cifar10-alexnet'));
+  });
+
+  it('resolves the recorded data source against the package folder, then the working directory', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'coinfer-ds-'));
+    try {
+      const dir = join(base, 'models', 'm');
+      await mkdir(join(base, 'data', 'set'), { recursive: true });
+      await mkdir(dir, { recursive: true });
+      const withSource = (dataSource: string | undefined) => ({ dir, manifest: { ...pkg.manifest, input: { ...pkg.manifest.input, ...(dataSource !== undefined ? { dataSource } : {}) } } });
+      expect(packageDataSource(withSource('../../data/set'))).toBe(join(base, 'data', 'set'));
+      expect(packageDataSource(withSource('/abs/where'))).toBe('/abs/where');
+      expect(packageDataSource(withSource('not/under/the/package'))).toBe(resolve('not/under/the/package'));
+      expect(packageDataSource({ dir, manifest: { ...pkg.manifest, input: { ...pkg.manifest.input, dataSource: undefined } } })).toBeUndefined();
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });
