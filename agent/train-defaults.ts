@@ -12,7 +12,7 @@ import type { DqnConfigInput } from './dqn-config.ts';
  * a short horizon learns faster and with less bootstrapping noise than Atari-style settings.
  */
 export const TRAIN_DQN_DEFAULTS = {
-  /** Two hidden ReLU layers of 128: 9 features in, 41 masked actions out (~30 µs per decision in JS). */
+  /** Two hidden ReLU layers of 128: 23 features in (observation version 3), 41 masked actions out (~30 µs per decision in JS). */
   hidden: [128, 128],
   /** Discount per request: a short horizon (γ = 0.9 with 3-step returns learned visibly slower). */
   gamma: 0.5,

@@ -20,15 +20,14 @@ import { ReplayMemory } from '../agent/replay-memory.ts';
 import { TRAIN_DQN_DEFAULTS, TRAIN_ENV_DEFAULTS } from '../agent/train-defaults.ts';
 import { trainDqn } from '../agent/train-loop.ts';
 import { VecNStep } from '../agent/vec-n-step.ts';
-import { loadCheckpoint } from '../checkpoints/checkpoint-io.ts';
-import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT } from '../checkpoints/resolve-checkpoint.ts';
+import { SHIPPED_CHECKPOINT_ROOT } from '../checkpoints/resolve-checkpoint.ts';
 import { createRng } from '../common/rng.ts';
 import { loadTf, type Tf } from '../common/tf-backend.ts';
-import { sideTimesFromRegression, type ComputeTimes } from '../env/compute-times.ts';
+import { sideTimesFromRegression, stageProfilesOf, type ComputeTimes } from '../env/compute-times.ts';
+import { loadPolicy, resolvePolicyCheckpoint } from '../cli/load-policy.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
 import { loadSplitTraces } from '../env/load-traces.ts';
 import { VecReplayEnv } from '../env/vec-replay-env.ts';
-import { createDqnPolicy } from '../policies/dqn-policy.ts';
 import type { BandwidthTrace } from '../runtime/link/trace.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../runtime/profile/edgent-profiles.ts';
@@ -117,15 +116,17 @@ function learnerUpdates(tf: Tf, config: DqnConfig, batchSize: number, O: number,
   return { updatesPerS: 1000 / ms, msPerUpdate: ms };
 }
 
-/** µs per decision of the shipped `dqn` through its Policy, one request at a time, on real observations and contexts. */
+/**
+ * µs per decision of the shipped `dqn` through its Policy as `coinfer eval` and the device load
+ * it (cli/load-policy.ts: its observation prefix and its deadline mask, when trained with one),
+ * one request at a time, on real observations and contexts.
+ */
 async function shippedDecision(tf: Tf, w: World): Promise<{ checkpoint: string; meanUs: number; p50Us: number; p99Us: number }> {
   const env = makeEnv(w, 64);
   env.reset(4);
-  const expect = { observationSize: env.observationSize, actionCount: env.codec.size, actionLabels: env.codec.labels };
-  const ck = await resolveCheckpointIn([SHIPPED_CHECKPOINT_ROOT], 'best', { expect });
-  const { model } = await loadCheckpoint(tf, ck.dir, expect);
-  const policy = createDqnPolicy({ name: 'dqn', acting: new ActingPolicy(readWeights(model)), codec: env.codec });
-  model.dispose();
+  const policyDeps = { manifest: w.manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, stageProfiles: stageProfilesOf(w.manifest, w.computeTimes), actions: env.codec.actions };
+  const ck = (await resolvePolicyCheckpoint('dqn', SHIPPED_CHECKPOINT_ROOT))!;
+  const { policy } = await loadPolicy('dqn', { codec: env.codec, observationSize: env.observationSize, policyDeps, checkpointsRoot: SHIPPED_CHECKPOINT_ROOT, tf, report: () => {} });
   const samples: { obs: Float32Array; ctx: DecisionContext }[] = [];
   const rng = createRng(5);
   const actions = new Int32Array(env.numEnvs);

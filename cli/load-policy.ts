@@ -6,8 +6,9 @@
  * (models/dqn-policy), so `dqn:latest` works in a fresh clone. Where it resolved is reported
  * on stderr (or to `deps.report`).
  *
- * Loading a DQN: resolveCheckpoint (checked against the env's observation size, action count
- * and action labels) → loadCheckpoint → readWeights → dispose the tf model → ActingPolicy
+ * Loading a DQN: resolveCheckpoint (checked against the env's action count and labels, and its
+ * observation size against its observation version: an older version's network reads the
+ * prefix of today's vector that version defined, env/observation.ts) → loadCheckpoint → readWeights → dispose the tf model → ActingPolicy
  * (plain-JS forward pass, hot-swappable) → createDqnPolicy. TensorFlow.js is loaded only for
  * `dqn:` specs, so baselines start fast. Shared by `coinfer device` and `coinfer eval`.
  *
@@ -22,6 +23,11 @@ import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT, type ResolvedCheckpoint }
 import { CoinferError } from '../common/errors.ts';
 import { loadTf, type Tf } from '../common/tf-backend.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
+import { observationSizeOf } from '../env/observation.ts';
+import { profileFromLatencyTable } from '../env/action-profile.ts';
+import { writeDeadlineMask } from '../env/deadline-mask.ts';
+import type { DecisionContext } from '../env/decision-context.ts';
+import { createLatencyTable, createLatencyTableFromStages } from '../runtime/profile/latency-predictor.ts';
 import { createDqnPolicy } from '../policies/dqn-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { createPolicy, type PolicyDeps } from '../policies/registry.ts';
@@ -103,11 +109,12 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
   }
   if (!spec.startsWith(DQN_PREFIX)) return { policy: createPolicy(spec, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions }), dqn: null };
   const ref = dqnRef(spec);
-  const expect = { observationSize: deps.observationSize, actionCount: deps.codec.size, actionLabels: deps.codec.labels };
-  const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], ref, { expect });
+  const actions = { actionCount: deps.codec.size, actionLabels: deps.codec.labels };
+  const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], ref, { expect: actions });
+  const observationSize = checkpointObservationSize(checkpoint, deps.observationSize);
   (deps.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(describeResolution(spec, checkpoint));
   const tf = deps.tf ?? (await loadTf()).tf;
-  const { model } = await loadCheckpoint(tf, checkpoint.dir, expect);
+  const { model } = await loadCheckpoint(tf, checkpoint.dir, { ...actions, observationSize });
   let weights: NetworkWeights;
   try {
     weights = readWeights(model);
@@ -115,5 +122,40 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     model.dispose();
   }
   const acting = new ActingPolicy(weights);
-  return { policy: createDqnPolicy({ name: spec, acting, codec: deps.codec }), dqn: { acting, checkpoint, weights } };
+  const mask = trainedMask(checkpoint, deps);
+  return { policy: createDqnPolicy({ name: spec, acting, codec: deps.codec, observationSize, ...(mask ? { mask } : {}) }), dqn: { acting, checkpoint, weights } };
+}
+
+/**
+ * The deadline mask a checkpoint was trained under (its env config's `deadlineMaskFactor`),
+ * over the device's profile as the baselines plan with it (the fused stage fits when given,
+ * else the regressions); null when it trained without one.
+ */
+function trainedMask(c: ResolvedCheckpoint, deps: LoadPolicyDeps): ((obs: Float32Array, ctx: DecisionContext) => Uint8Array) | null {
+  const factor = (c.meta.envConfig as { deadlineMaskFactor?: unknown } | null)?.deadlineMaskFactor;
+  if (typeof factor !== 'number') return null;
+  const d = deps.policyDeps;
+  const base = d.stageProfiles ? createLatencyTableFromStages(d.manifest, d.stageProfiles.device, d.stageProfiles.edge) : createLatencyTable(d.manifest, d.device, d.edge);
+  const jpeg = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
+  for (const e of d.actionAccuracy?.inputEncodings ?? []) if (e.encoding === 'jpeg') jpeg.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
+  const profile = profileFromLatencyTable({ ...base, inputEncodings: jpeg }, deps.codec.actions, new Float64Array(deps.codec.size));
+  return (obs, ctx) => {
+    const out = new Uint8Array(deps.codec.size);
+    writeDeadlineMask(out, 0, profile, ctx, obs, 0, factor);
+    return out;
+  };
+}
+
+/**
+ * The observation length a checkpoint's network reads: its version's (a prefix of the env's
+ * vector when older).
+ * @throws CoinferError ERR_CHECKPOINT_INCOMPATIBLE when its size is not its version's, or exceeds the env's
+ */
+export function checkpointObservationSize(c: ResolvedCheckpoint, envObservationSize: number): number {
+  const version = c.meta.observationVersion ?? 1;
+  const size = observationSizeOf(version);
+  if (c.meta.observationSize !== size || size > envObservationSize) {
+    throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Checkpoint ${c.meta.id}: expected an observation of ${size} entries (version ${version}) within the env's ${envObservationSize}, actually ${c.meta.observationSize}: pick a checkpoint trained for this env configuration`);
+  }
+  return size;
 }

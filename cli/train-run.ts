@@ -13,7 +13,8 @@ import { formatBytes } from './resume-learner.ts';
 import { loadTf } from '../common/tf-backend.ts';
 import { ActionCodec } from '../env/action-codec.ts';
 import { LiveEnv } from '../env/live-env.ts';
-import { OBSERVATION_SIZE } from '../env/observation.ts';
+import { OBSERVATION_SIZE, OBSERVATION_VERSION } from '../env/observation.ts';
+import { CoinferError } from '../common/errors.ts';
 import { resolveEnvConfig, type EnvConfigInput } from '../env/replay-config.ts';
 import { objectiveOf, scenarioEnvInput } from '../env/scenario-file.ts';
 import { VecReplayEnv } from '../env/vec-replay-env.ts';
@@ -68,7 +69,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const envInput: EnvConfigInput = { ...trainInput, reward: { ...trainInput.reward, energyLambdaPerJ: lambda } };
   const envConfig = resolveEnvConfig(envInput);
   // Validation scores per-image correctness under the same λ: the objective the run trains for.
-  const evalInput: EnvConfigInput = { ...scenarioEnvInput(world, { split: 'validation' }), reward: { energyLambdaPerJ: lambda } };
+  // ... and under the run's deadline mask, which the trained policy keeps when served (cli/load-policy.ts)
+  const evalInput: EnvConfigInput = { ...scenarioEnvInput(world, { split: 'validation' }), reward: { energyLambdaPerJ: lambda }, deadlineMaskFactor: envConfig.deadlineMaskFactor };
   const [train, validation, times] = await Promise.all([
     scenarioTraces(world, { split: 'train' }), scenarioTraces(world, { split: 'validation' }), scenarioComputeTimes(world, pkg, say),
   ]);
@@ -80,6 +82,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     const policyDeps = { manifest: pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
     const { dqn } = await loadPolicy(`${DQN_PREFIX}${o.resume}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: o.out, tf });
     const { meta } = dqn!.checkpoint;
+    if ((meta.observationVersion ?? 1) !== OBSERVATION_VERSION) {
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Checkpoint ${meta.id} was trained on observation version ${meta.observationVersion ?? 1}; this build observes version ${OBSERVATION_VERSION} (docs/environments.md), so resuming would train it on inputs it never had. Start a fresh run (without --resume)`);
+    }
     const t0 = performance.now();
     const learnerState = await readLearnerState(dqn!.checkpoint.dir, meta);
     resumeFrom = { weights: dqn!.weights, step: meta.step, ...(learnerState ? { learnerState } : {}) };

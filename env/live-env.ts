@@ -38,6 +38,10 @@ import { CoinferError } from '../common/errors.ts';
 import { createRng } from '../common/rng.ts';
 import type { DeviceComputeProfile, EdgeComputeProfile } from '../runtime/device/compute-profile.ts';
 import { DeviceRuntime } from '../runtime/device/device-runtime.ts';
+import { profileRegression } from '../runtime/device/compute-profile.ts';
+import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../runtime/profile/edgent-profiles.ts';
+import { createLatencyTable } from '../runtime/profile/latency-predictor.ts';
+import { profileFromLatencyTable, type ActionProfile } from './action-profile.ts';
 import type { RequestRecord } from '../runtime/device/request-record.ts';
 import { startEdgeServer, type EdgeServer } from '../runtime/edge/edge-server.ts';
 import { LinkShaper } from '../runtime/link/link-shaper.ts';
@@ -92,6 +96,12 @@ export interface LiveEnvOptions {
    * 1 ms a fallback that uses the whole budget answers just after its deadline.
    */
   readonly fallbackMarginMs?: number;
+  /**
+   * What the device believes each action costs (its speed estimates and planner features rest
+   * on it); default: the latency regressions of `deviceProfile` and `edgeProfile` (Edgent's
+   * Raspberry Pi 3B and desktop for `native`, which has no regression of its own).
+   */
+  readonly actionProfile?: ActionProfile;
 }
 
 /** Default fallback margin of the live device, ms (see LiveEnvOptions.fallbackMarginMs). */
@@ -160,7 +170,8 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     // Jitter is real here: one-entry tables keep the replay's RNG consumption (one draw each).
     const one = Float64Array.of(1);
-    this.#stream = new RequestStream({ manifest: pkg.manifest, config: o.config, traces: o.opts.traces, deviceJitter: one, edgeJitter: one });
+    const profile = o.opts.actionProfile ?? defaultActionProfile(pkg, this.codec, this.#actionAccuracy, o.opts);
+    this.#stream = new RequestStream({ manifest: pkg.manifest, config: o.config, traces: o.opts.traces, deviceJitter: one, edgeJitter: one, profile });
     this.#mask = this.codec.fullMask();
     this.outcomes$ = this.#outcomes.asObservable();
   }
@@ -213,19 +224,27 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     return this.#edgeLoad?.stats ?? null;
   }
 
-  #refreshMask(): void {
+  /** The mask of `observation`'s request: local-only while the edge is away, and the deadline mask when configured. */
+  #refreshMask(observation: Float32Array): void {
     if (this.device.edgeConnected) {
       this.#mask = this.codec.fullMask();
     } else {
       this.#mask = this.codec.localOnlyMask();
       this.device.reconnectEdge();
     }
+    if (this.config.deadlineMaskFactor !== null && this.#lane !== null) {
+      const deadline = new Uint8Array(this.codec.size);
+      this.#stream.writeMask(deadline, 0, this.#lane, observation, 0);
+      const both = this.#mask.map((m, a) => m & deadline[a]!);
+      // the edge being away wins: a local action stays when the deadline mask left only offloads
+      if (both.includes(1)) this.#mask = both;
+    }
   }
 
   /** The decision context of the waiting request (with the local-only mask when the edge is away). */
   context(): DecisionContext {
     const ctx = this.#stream.context(this.#laneOrThrow());
-    return this.device.edgeConnected ? ctx : { ...ctx, actionMask: this.#mask.slice() };
+    return this.device.edgeConnected && this.config.deadlineMaskFactor === null ? ctx : { ...ctx, actionMask: this.#mask.slice() };
   }
 
   #laneOrThrow(): RequestLane {
@@ -244,7 +263,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     this.#lane = this.#stream.newLane(rng, this.#startS);
     this.#observation = new Float32Array(OBSERVATION_SIZE);
     this.#stream.writeObservation(this.#observation, 0, this.#lane);
-    this.#refreshMask();
+    this.#refreshMask(this.#observation);
     this.#state = 'running';
     return { observation: this.#observation.slice(), info: this.#info(null) };
   }
@@ -255,7 +274,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
     if (!this.actionSpace.contains(action)) throw new CoinferError('ERR_INVALID_ACTION', `Expected an action index in [0, ${this.actionSpace.n - 1}], actually ${action}`);
     const lane = this.#lane!;
     const observation = this.#observation;
-    const rttMs = this.config.scenario.rttMs;
+    const rttMs = lane.world.scenario.rttMs;
     await this.device.setDeviceLoad(this.#deviceLoadOn ? lane.deviceLoad : 0);
     this.#edgeLoad?.set({ activeDevices: popcount(lane.scenario.activeDevices), utilisation: lane.trueEdgeLoad });
     const k = lane.imageIndex;
@@ -287,10 +306,12 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
       transmitMs: sent ? record.uplinkMs - record.queuedMs - rttMs : Number.NaN,
       deviceMs: record.deviceMs, totalMs: record.totalMs, hit,
       edgeReplied, measuredRttMs: edgeReplied ? rttMs + Math.max(0, record.replyWaitMs - record.edgeMs) : Number.NaN,
+      actionIndex: action, fallbackExit: record.fallback ? record.answeredExit : 0,
+      edgeComputeMs: edgeReplied ? record.edgeComputeMs : Number.NaN, edgeQueueMs: edgeReplied ? record.edgeQueueMs : Number.NaN,
     });
     const next = new Float32Array(OBSERVATION_SIZE);
     this.#stream.writeObservation(next, 0, lane);
-    this.#refreshMask();
+    this.#refreshMask(next);
     if (done) {
       // As VecReplayEnv: the lane starts its next episode at once; reset() then starts another.
       this.#lane = this.#stream.newLane(lane.rng, this.#startS);
@@ -318,6 +339,15 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
   get manifest(): ModelPackage['manifest'] {
     return this.#pkg.manifest;
   }
+}
+
+/** The regressions the device runtime and the edge emulate, with the package's measured JPEG figures. */
+function defaultActionProfile(pkg: ModelPackage, codec: ActionCodec, accuracy: Float64Array, opts: LiveEnvOptions): ActionProfile {
+  const device = profileRegression(opts.deviceProfile ?? 'edgent-rpi3b') ?? EDGENT_RPI3B;
+  const edge = profileRegression(opts.edgeProfile ?? 'edgent-desktop') ?? EDGENT_DESKTOP;
+  const jpeg = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
+  for (const e of pkg.actionAccuracy?.inputEncodings ?? []) if (e.encoding === 'jpeg') jpeg.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
+  return profileFromLatencyTable({ ...createLatencyTable(pkg.manifest, device, edge), inputEncodings: jpeg }, codec.actions, accuracy);
 }
 
 function popcount(x: number): number {

@@ -39,6 +39,11 @@ export interface EnvConfig {
   readonly probeBytes: number;
   /** Images drawn per request come from the first `imagePool` evaluation samples (0 = all). */
   readonly imagePool: number;
+  /**
+   * Deadline mask (env/deadline-mask.ts): actions predicted to take more than this many times
+   * the deadline, at the device's measured speeds, are invalid; ≥ 1, or null for none (default).
+   */
+  readonly deadlineMaskFactor: number | null;
 }
 
 export const DEFAULT_ENV_CONFIG: EnvConfig = {
@@ -50,6 +55,7 @@ export const DEFAULT_ENV_CONFIG: EnvConfig = {
   estimatorWindow: 5,
   probeBytes: 2048,
   imagePool: 0,
+  deadlineMaskFactor: null,
 };
 
 export interface EnvConfigInput {
@@ -61,6 +67,7 @@ export interface EnvConfigInput {
   readonly estimatorWindow?: number;
   readonly probeBytes?: number;
   readonly imagePool?: number;
+  readonly deadlineMaskFactor?: number | null;
 }
 
 /** The zod schema of a whole EnvConfig. */
@@ -73,6 +80,7 @@ export const envConfigSchema = z.strictObject({
   estimatorWindow: z.number().int().min(1),
   probeBytes: z.number().min(0),
   imagePool: z.number().int().min(0),
+  deadlineMaskFactor: z.number().min(1).nullable(),
 });
 
 /** @throws CoinferError ERR_INVALID_CONFIG naming the field, the expectation and the actual value */

@@ -62,7 +62,9 @@ export class ReplayEnv implements Env<Float32Array, number, CoinferInfo> {
       reward: this.vec.rewards[0]!,
       terminated: false,
       truncated,
-      info: final === null ? this.#info(outcome) : { ...this.#info(outcome), context: final.context, requestsDone: final.requestsDone },
+      info: final === null ? this.#info(outcome) : {
+        ...this.#info(outcome), actionMask: this.vec.finalMasks.slice(0, this.vec.actionCount), context: final.context, requestsDone: final.requestsDone,
+      },
     };
   }
 

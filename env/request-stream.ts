@@ -26,7 +26,10 @@ import type { BandwidthTrace } from '../runtime/link/trace.ts';
 import { transferMs } from '../runtime/link/trace-integrate.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import type { DecisionContext } from './decision-context.ts';
-import { writeObservation, type LastOutcome } from './observation.ts';
+import { writeMeasuredFeatures, writeObservation, type LastOutcome } from './observation.ts';
+import type { ActionProfile } from './action-profile.ts';
+import { writeDeadlineMask } from './deadline-mask.ts';
+import { newTelemetry, recordServed, recordThroughput, type DeviceTelemetry } from './device-telemetry.ts';
 import type { EnvConfig } from './replay-config.ts';
 import { advanceScenario, deviceLoadOf, edgeLoadOf, initialScenarioState, sampleDeadlineMs, type ScenarioState } from './scenario.ts';
 import { sampleEpisodeWorld, type EpisodeWorld } from './episode-world.ts';
@@ -54,6 +57,8 @@ export interface RequestLane {
   /** Whether `last` holds an outcome yet (false before the episode's first request is served). */
   hasLast: boolean;
   readonly last: MutableLastOutcome;
+  /** What the device measured over this episode's requests so far (observation version 3). */
+  readonly telemetry: DeviceTelemetry;
   // the request waiting for a decision (DecisionContext fields, physical units)
   deadlineMs: number;
   bandwidthMbps: number;
@@ -88,6 +93,13 @@ export interface ServedRequest {
   edgeReplied: boolean;
   /** RTT the device measured on this request, ms (NaN without a reply). */
   measuredRttMs: number;
+  /** The chosen action's codec index. */
+  actionIndex: number;
+  /** The exit that answered after a fallback (1-based), 0 without one. */
+  fallbackExit: number;
+  /** The edge's reported compute and queue times, ms (NaN without a reply). */
+  edgeComputeMs: number;
+  edgeQueueMs: number;
 }
 
 export interface RequestStreamOptions {
@@ -98,6 +110,8 @@ export interface RequestStreamOptions {
   /** Jitter sample tables the replay draws from (the live env passes any; only their lengths matter to the RNG). */
   readonly deviceJitter: Float64Array;
   readonly edgeJitter: Float64Array;
+  /** The device's profile: what its speed estimates compare against and its planner predicts with. */
+  readonly profile: ActionProfile;
 }
 
 /**
@@ -116,6 +130,8 @@ export class RequestStream {
   readonly #traces: readonly BandwidthTrace[];
   readonly #deviceJitter: Float64Array;
   readonly #edgeJitter: Float64Array;
+  readonly #profile: ActionProfile;
+  readonly #accuracyRange: readonly [number, number];
 
   constructor(opts: RequestStreamOptions) {
     if (opts.traces.length === 0) throw new RangeError('Expected at least one bandwidth trace');
@@ -124,6 +140,8 @@ export class RequestStream {
     this.#traces = opts.traces;
     this.#deviceJitter = opts.deviceJitter;
     this.#edgeJitter = opts.edgeJitter;
+    this.#profile = opts.profile;
+    this.#accuracyRange = [Math.min(...opts.profile.accuracy), Math.max(...opts.profile.accuracy)];
     this.imagePool = imagePoolOf(opts.manifest, opts.config.imagePool);
   }
 
@@ -146,6 +164,7 @@ export class RequestStream {
       estimator: new HarmonicMeanEstimator({ window: this.config.estimatorWindow, initialMbps: 1 }),
       hasLast: false,
       last: { hit: true, latencyMs: 0, deadlineMs: 1, throughputMbps: Number.NaN },
+      telemetry: newTelemetry(this.config.estimatorWindow),
       deadlineMs: 0, bandwidthMbps: 1, bandwidthTrendMbpsPerS: 0, rttMs: world.scenario.rttMs,
       deviceLoad: 0, edgeLoad: 0, trueEdgeLoad: 0, imageIndex: 0, deviceJitter: 1, edgeJitter: 1,
     };
@@ -171,6 +190,7 @@ export class RequestStream {
     const est = lane.estimator.add({ bytes, transmitMs, atMs });
     lane.bandwidthMbps = est.mbps;
     lane.bandwidthTrendMbpsPerS = est.trendMbpsPerS;
+    recordThroughput(lane.telemetry, (bytes * 8) / (transmitMs * 1000), atMs);
   }
 
   #drawRequest(lane: RequestLane): void {
@@ -200,6 +220,10 @@ export class RequestStream {
     last.deadlineMs = lane.deadlineMs;
     last.throughputMbps = transferred ? (served.bytes * 8) / (transmitMs * 1000) : Number.NaN;
     lane.hasLast = true;
+    recordServed(lane.telemetry, this.#profile, {
+      actionIndex: served.actionIndex, fallbackExit: served.fallbackExit, deviceMs: served.deviceMs, deviceLoad: lane.deviceLoad,
+      edgeComputeMs: served.edgeReplied ? served.edgeComputeMs : Number.NaN, edgeQueueMs: served.edgeReplied ? served.edgeQueueMs : Number.NaN, hit: served.hit,
+    });
     if (served.edgeReplied) {
       // the reply carries the load the edge served this request under, and times the round trip
       lane.edgeLoad = lane.trueEdgeLoad;
@@ -215,9 +239,25 @@ export class RequestStream {
     return lane.requestsDone >= this.config.scenario.episodeRequests;
   }
 
+  /** The device's profile the stream's features and masks rest on. */
+  get profile(): ActionProfile {
+    return this.#profile;
+  }
+
+  /**
+   * Writes the lane's deadline mask (config.deadlineMaskFactor) from its observation, already
+   * written at `obsOffset`; all valid when the config has no factor.
+   */
+  writeMask(out: Uint8Array, outOffset: number, lane: RequestLane, observation: Float32Array, obsOffset: number): void {
+    const f = this.config.deadlineMaskFactor;
+    if (f === null) out.fill(1, outOffset, outOffset + this.#profile.size);
+    else writeDeadlineMask(out, outOffset, this.#profile, lane, observation, obsOffset, f);
+  }
+
   /** Writes the lane's observation into `out` at `offset` (no allocation). */
   writeObservation(out: Float32Array, offset: number, lane: RequestLane): void {
     writeObservation(out, offset, lane, lane.hasLast ? lane.last : null);
+    writeMeasuredFeatures(out, offset, lane, { telemetry: lane.telemetry, nowMs: lane.traceTimeS * 1000, profile: this.#profile, accuracyRange: this.#accuracyRange });
   }
 
   /** A snapshot of the lane's decision context (a fresh object; no oracle view, no mask). */

@@ -13,6 +13,7 @@ import { transferMs } from '../runtime/link/trace-integrate.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
 import { ActionCodec } from './action-codec.ts';
+import { profileFromActionTable } from './action-profile.ts';
 import { buildActionTable, exitAccuracies, type ActionTable } from './action-table.ts';
 import type { ComputeTimes } from './compute-times.ts';
 import type { ActionOutcome, DecisionContext } from './decision-context.ts';
@@ -42,6 +43,9 @@ interface SimOutcome {
   deviceMs: number;
   uplinkMs: number;
   edgeMs: number;
+  /** The edge's compute and queue parts of edgeMs, as its reply reports them, ms. */
+  edgeComputeMs: number;
+  edgeQueueMs: number;
   totalMs: number;
   energyMj: number;
   correct: boolean;
@@ -52,7 +56,7 @@ interface SimOutcome {
   answeredExit: number;
 }
 
-const newSim = (): SimOutcome => ({ deviceMs: 0, uplinkMs: 0, edgeMs: 0, totalMs: 0, energyMj: 0, correct: false, transmitMs: 0, fallback: false, answeredExit: 1 });
+const newSim = (): SimOutcome => ({ deviceMs: 0, uplinkMs: 0, edgeMs: 0, edgeComputeMs: 0, edgeQueueMs: 0, totalMs: 0, energyMj: 0, correct: false, transmitMs: 0, fallback: false, answeredExit: 1 });
 
 export class VecReplayEnv {
   readonly numEnvs: number;
@@ -63,10 +67,15 @@ export class VecReplayEnv {
   readonly table: ActionTable;
   /** Current observations, numEnvs × observationSize. */
   readonly observations: Float32Array;
-  /** Current action masks, numEnvs × actionCount (all valid: the replayed edge never goes away). */
+  /**
+   * Current action masks, numEnvs × actionCount: all valid (the replayed edge never goes away)
+   * unless config.deadlineMaskFactor masks actions predicted to miss by far.
+   */
   readonly masks: Uint8Array;
   /** For lanes truncated by the last step: the observation that ended the episode. */
   readonly finalObservations: Float32Array;
+  /** For lanes truncated by the last step: the mask of that final observation. */
+  readonly finalMasks: Uint8Array;
   readonly rewards: Float32Array;
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
@@ -93,7 +102,10 @@ export class VecReplayEnv {
   #finalLanes: (RequestLane | null)[] = [];
   /** Hot-path scratch records (reused every step). */
   readonly #sim: SimOutcome = newSim();
-  readonly #served: ServedRequest = { local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false, edgeReplied: false, measuredRttMs: Number.NaN };
+  readonly #served: ServedRequest = {
+    local: false, bytes: 0, transmitMs: 0, deviceMs: 0, totalMs: 0, hit: false, edgeReplied: false, measuredRttMs: Number.NaN,
+    actionIndex: 0, fallbackExit: 0, edgeComputeMs: Number.NaN, edgeQueueMs: Number.NaN,
+  };
 
   constructor(opts: VecReplayEnvOptions) {
     if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`Expected numEnvs a positive integer, actually ${opts.numEnvs}`);
@@ -101,10 +113,13 @@ export class VecReplayEnv {
     this.config = resolveEnvConfig(opts.config);
     this.numEnvs = opts.numEnvs;
     this.#manifest = opts.manifest;
-    this.#stream = new RequestStream({ manifest: opts.manifest, config: this.config, traces: opts.traces, deviceJitter: opts.computeTimes.device.jitter, edgeJitter: opts.computeTimes.edge.jitter });
     this.codec = new ActionCodec(opts.manifest, this.config.encodings);
     this.actionCount = this.codec.size;
     this.table = buildActionTable(opts.manifest, this.codec, opts.computeTimes, opts.actionAccuracy ?? null);
+    this.#stream = new RequestStream({
+      manifest: opts.manifest, config: this.config, traces: opts.traces, deviceJitter: opts.computeTimes.device.jitter, edgeJitter: opts.computeTimes.edge.jitter,
+      profile: profileFromActionTable(this.table),
+    });
     this.#exitAccuracy = exitAccuracies(opts.manifest);
     this.#accuracyRange = [Math.min(...this.#exitAccuracy), Math.max(...this.#exitAccuracy)];
     this.#localActionOfExit = Int32Array.from(opts.manifest.exits, (e) => this.codec.encode({ exit: e.index, partition: e.branchStage, encoding: 'f32' }));
@@ -120,6 +135,7 @@ export class VecReplayEnv {
     this.observations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
     this.finalObservations = new Float32Array(this.numEnvs * OBSERVATION_SIZE);
     this.masks = new Uint8Array(this.numEnvs * this.actionCount).fill(1);
+    this.finalMasks = new Uint8Array(this.numEnvs * this.actionCount).fill(1);
     this.rewards = new Float32Array(this.numEnvs);
     this.terminated = new Uint8Array(this.numEnvs);
     this.truncated = new Uint8Array(this.numEnvs);
@@ -142,19 +158,22 @@ export class VecReplayEnv {
   }
 
   #writeObs(i: number): void {
-    this.#stream.writeObservation(this.observations, i * OBSERVATION_SIZE, this.#lanes[i]!);
+    const lane = this.#lanes[i]!;
+    this.#stream.writeObservation(this.observations, i * OBSERVATION_SIZE, lane);
+    if (this.config.deadlineMaskFactor !== null) this.#stream.writeMask(this.masks, i * this.actionCount, lane, this.observations, i * OBSERVATION_SIZE);
   }
 
   /** The decision context of lane i's waiting request (no oracle view). */
   context(i: number): DecisionContext {
-    return this.#stream.context(this.#laneAt(i));
+    const ctx = this.#stream.context(this.#laneAt(i));
+    return this.config.deadlineMaskFactor === null ? ctx : { ...ctx, actionMask: this.masks.slice(i * this.actionCount, (i + 1) * this.actionCount) };
   }
 
   /** The context with an oracle view of lane i's waiting request (true outcomes of every action). */
   oracleContext(i: number): DecisionContext {
     const lane = this.#laneAt(i);
     return {
-      ...this.#stream.context(lane),
+      ...this.context(i),
       oracle: {
         outcome: (a) => {
           const o = this.#simulate(lane, this.codec.encode(a), newSim());
@@ -178,13 +197,15 @@ export class VecReplayEnv {
    */
   #simulate(lane: RequestLane, a: number, out: SimOutcome): SimOutcome {
     const t = this.table;
-    const rtt = lane.rttMs;
+    // the episode's true propagation time (lane.rttMs is only what the device last measured)
+    const rtt = lane.world.scenario.rttMs;
     // the device's slowdown acts like load: every local time (and the fallback reserve) stretches
     const loadFactor = lane.world.deviceSlowdown / (1 - lane.deviceLoad);
     const deviceMs = t.deviceBaseMs[a]! * lane.deviceJitter * loadFactor;
     const exitIdx = t.exitIndex[a]!;
     out.fallback = false;
     out.answeredExit = exitIdx + 1;
+    out.edgeComputeMs = out.edgeQueueMs = Number.NaN;
     if (t.local[a]) {
       out.deviceMs = out.totalMs = deviceMs;
       out.uplinkMs = out.edgeMs = out.transmitMs = 0;
@@ -198,7 +219,9 @@ export class VecReplayEnv {
     // an M/D/1 queue, mean wait u·S / (2(1 − u)) before this request runs (env/edge-load.ts
     // generates that load for real in the live env).
     const u = lane.trueEdgeLoad;
-    const edgeMs = lane.world.edgeSlowdown * (t.edgeBaseMs[a]! * lane.edgeJitter + (u * this.#backgroundServiceMs) / (2 * (1 - u)));
+    const edgeComputeMs = lane.world.edgeSlowdown * t.edgeBaseMs[a]! * lane.edgeJitter;
+    const edgeQueueMs = (lane.world.edgeSlowdown * u * this.#backgroundServiceMs) / (2 * (1 - u));
+    const edgeMs = edgeComputeMs + edgeQueueMs;
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
     const reserveMs = this.#cheapestLocalMs * loadFactor + FALLBACK_MARGIN_MS;
@@ -207,6 +230,8 @@ export class VecReplayEnv {
       out.deviceMs = deviceMs;
       out.uplinkMs = uplinkMs;
       out.edgeMs = edgeMs;
+      out.edgeComputeMs = edgeComputeMs;
+      out.edgeQueueMs = edgeQueueMs;
       out.totalMs = deviceMs + replyMs;
       out.energyMj = deviceEnergyMj({ deviceMs, uplinkMs, waitMs: edgeMs + rtt / 2 });
       out.correct = this.#isCorrect(lane, a);
@@ -286,7 +311,11 @@ export class VecReplayEnv {
       served.totalMs = o.totalMs;
       served.hit = hit;
       served.edgeReplied = !served.local && !o.fallback;
-      served.measuredRttMs = served.edgeReplied ? measuredRttMs(this.config.scenario.rttMs, { imageIndex: lane.imageIndex, requestIndex: lane.requestsDone, traceTimeS: lane.traceTimeS }) : Number.NaN;
+      served.actionIndex = a;
+      served.fallbackExit = o.fallback ? o.answeredExit : 0;
+      served.edgeComputeMs = o.edgeComputeMs;
+      served.edgeQueueMs = o.edgeQueueMs;
+      served.measuredRttMs = served.edgeReplied ? measuredRttMs(lane.world.scenario.rttMs, { imageIndex: lane.imageIndex, requestIndex: lane.requestsDone, traceTimeS: lane.traceTimeS }) : Number.NaN;
       const episodeDone = this.#stream.finishRequest(lane, served);
       this.terminated[i] = 0;
       this.#writeObs(i);
@@ -295,6 +324,8 @@ export class VecReplayEnv {
         this.truncated[i] = 1;
         const o0 = i * OBSERVATION_SIZE;
         for (let k = 0; k < OBSERVATION_SIZE; k++) this.finalObservations[o0 + k] = this.observations[o0 + k]!;
+        const m0 = i * this.actionCount;
+        this.finalMasks.set(this.masks.subarray(m0, m0 + this.actionCount), m0);
         this.#finalLanes[i] = lane;
         this.#lanes[i] = this.#stream.newLane(lane.rng);
         this.#writeObs(i);

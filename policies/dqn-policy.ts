@@ -22,18 +22,37 @@ export interface DqnPolicyOptions {
   readonly name: string;
   readonly acting: QActor;
   readonly codec: ActionCodec;
+  /**
+   * Entries of the env's observation the network reads (its first ones); default all. A network
+   * trained on an older observation version reads that version's prefix (env/observation.ts).
+   */
+  readonly observationSize?: number;
+  /**
+   * The mask the network was trained under, from the observation and the context (e.g. the
+   * deadline mask, env/deadline-mask.ts); combined with the context's own mask. Default none.
+   */
+  readonly mask?: (observation: Float32Array, context: DecisionContext) => Uint8Array;
 }
 
 export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
   const full = opts.codec.fullMask();
-  const pick = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(obs, ctx.actionMask ?? full);
+  const n = opts.observationSize;
+  const input = (obs: Float32Array): Float32Array => (n === undefined || obs.length === n ? obs : obs.subarray(0, n));
+  const maskOf = (obs: Float32Array, ctx: DecisionContext): Uint8Array => {
+    if (!opts.mask) return ctx.actionMask ?? full;
+    const own = opts.mask(obs, ctx);
+    if (!ctx.actionMask) return own;
+    const both = own.map((m, a) => m & ctx.actionMask![a]!);
+    return both.includes(1) ? both : ctx.actionMask; // the context's mask (e.g. edge away) wins
+  };
+  const pick = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(input(obs), maskOf(obs, ctx));
   return {
     name: opts.name,
     decide: (obs, ctx): Action => opts.codec.decode(pick(obs, ctx)),
     explain: (obs, ctx) => {
-      const q = opts.acting.qValues(obs);
+      const q = opts.acting.qValues(input(obs));
       const i = pick(obs, ctx);
-      return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, ctx.actionMask ?? full, opts.codec.labels)})`;
+      return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, maskOf(obs, ctx), opts.codec.labels)})`;
     },
   };
 }

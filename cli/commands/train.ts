@@ -47,6 +47,7 @@ export function registerTrain(program: Command): void {
     .option('--eval-episodes <n>', 'validation-trace episodes per evaluation', intArg('--eval-episodes', 1), TRAIN_RUN_DEFAULTS.evalEpisodes)
     .option('--dqn <json>', 'DQN config overrides as JSON (see docs/dqn.md)', '{}')
     .option('--energy-lambda <perJ>', "energy-aware reward: subtract this much per joule of device energy (default the scenario's, 0 = Edgent's objective)", nonNegativeArg('--energy-lambda'))
+    .option('--deadline-mask <factor>', 'mask actions the planner predicts to take more than factor × the deadline at the measured speeds (≥ 1; env/deadline-mask.ts); the policy keeps the mask when served', nonNegativeArg('--deadline-mask'))
     .option('--save-learner-state', 'also save the replay memory, Adam state and counters with every checkpoint, so --resume continues exactly (tens of MB at the default replay capacity)')
     .option('--json', 'print progress and the result as JSON lines')
     .action(async (opts) => {
@@ -62,7 +63,7 @@ export function registerTrain(program: Command): void {
       const common = {
         env: opts.env, scenario: opts.scenario, steps: opts.steps, out: opts.out, modelDir: opts.model, resume: opts.resume,
         evalEvery: opts.evalEvery, evalEpisodes: opts.evalEpisodes, dqnDefaults: TRAIN_DQN_DEFAULTS, dqnOverrides: overrides,
-        envDefaults: TRAIN_ENV_DEFAULTS, energyLambda: opts.energyLambda, json: !!opts.json, saveLearnerState: !!opts.saveLearnerState, log,
+        envDefaults: opts.deadlineMask === undefined ? TRAIN_ENV_DEFAULTS : { ...TRAIN_ENV_DEFAULTS, deadlineMaskFactor: opts.deadlineMask }, energyLambda: opts.energyLambda, json: !!opts.json, saveLearnerState: !!opts.saveLearnerState, log,
       };
       const seeds: (number | undefined)[] = opts.seeds ?? [opts.seed ?? (opts.resume ? undefined : DEFAULT_TRAIN_SEED)];
       const results: TrainRunResult[] = [];

@@ -13,7 +13,7 @@ import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
 import { CheckpointRegistry } from '../../checkpoints/checkpoint-registry.ts';
 import { loadTf } from '../../common/tf-backend.ts';
 import { ActionCodec } from '../../env/action-codec.ts';
-import { OBSERVATION_SIZE, OBSERVATION_VERSION } from '../../env/observation.ts';
+import { OBSERVATION_SIZE, OBSERVATION_VERSION, V2_OBSERVATION_SIZE } from '../../env/observation.ts';
 import { resolveEnvConfig } from '../../env/replay-config.ts';
 import { alexNetSpec } from '../../runtime/model/architecture.ts';
 import { createRandomModelPackage } from '../../runtime/model/random-package.ts';
@@ -38,14 +38,16 @@ beforeAll(async () => {
   // trained (here: saved) for the 'accuracy' reward: serving and learning must continue it
   const envConfig = { reward: { signal: 'accuracy', missPenalty: -1, energyLambdaPerJ: 0 } };
   checkpointId = (await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: learner.onlineNet, step: 0, dqnConfig, envConfig, actionLabels: codec.labels })).id;
-  // the same network written before observation versions were recorded (version 1)
-  const old = await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: learner.onlineNet, step: 1, dqnConfig, envConfig, actionLabels: codec.labels });
+  // a network trained on observation version 2 (its 9 entries, the prefix of today's vector)
+  const v2 = new DqnLearner(tf, { config: dqnConfig, observationSize: V2_OBSERVATION_SIZE, actionCount: codec.size });
+  const old = await saveCheckpoint(tf, { root: join(root, 'ckpt'), model: v2.onlineNet, step: 1, dqnConfig, envConfig, actionLabels: codec.labels });
   const metaFile = join(old.dir, 'checkpoint.json');
   const meta = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
-  delete meta['observationVersion'];
+  meta['observationVersion'] = 2;
   await writeFile(metaFile, JSON.stringify(meta));
   oldCheckpointId = old.id;
   learner.dispose();
+  v2.dispose();
   edge = spawn('node', ['bin/coinfer.js', 'edge', '--port', '0', '--model', join(root, 'pkg'), '--profile', 'edgent-desktop', '--json'], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: edge.stdout! }), 'line')) as [string];
   url = (JSON.parse(line) as { url: string }).url;
@@ -113,7 +115,7 @@ describe('coinfer device', () => {
   it('refuses to learn online from a checkpoint of another observation version (ERR_CHECKPOINT_INCOMPATIBLE)', async () => {
     const err = await device(['--policy', `dqn:${oldCheckpointId}`, '--requests', '2', '--learn']).then(() => undefined, (e: { code: number; stderr: string }) => e);
     expect(err?.code).toBe(1);
-    expect(err?.stderr).toMatch(/ERR_CHECKPOINT_INCOMPATIBLE.*observation version 1/);
+    expect(err?.stderr).toMatch(/ERR_CHECKPOINT_INCOMPATIBLE.*observation version 2/);
     // serving it without learning is still allowed
     const { stdout } = await device(['--policy', `dqn:${oldCheckpointId}`, '--requests', '2']);
     expect(parse(stdout).at(-1)!.summary!.requests).toBe(2);

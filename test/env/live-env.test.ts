@@ -8,6 +8,7 @@ import { EdgeLoad } from '../../env/edge-load.ts';
 import { LiveEnv, type LiveEnvOptions, type LiveOutcome } from '../../env/live-env.ts';
 import { loadSplitTraces } from '../../env/load-traces.ts';
 import { ReplayEnv } from '../../env/replay-env.ts';
+import { OBSERVATION_FIELDS } from '../../env/observation.ts';
 import { startEdgeServer } from '../../runtime/edge/edge-server.ts';
 import { constantTrace, type BandwidthTrace } from '../../runtime/link/trace.ts';
 import type { ModelPackage } from '../../runtime/model/model-package.ts';
@@ -89,6 +90,30 @@ describe('LiveEnv', () => {
         expect(ls.info.context.rttMs).toBeGreaterThanOrEqual(30);
         expect(ls.info.context.rttMs).toBeLessThan(80);
       }
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('measures its own speed against its profile and hears the edge\'s times in replies (observation version 3)', async () => {
+    // an emulated Pi: real runs are stretched to the profile's times, so the device runs as profiled
+    const config = { scenario: { episodeRequests: 50, otherDevices: 0, deviceLoadLevels: [0], deadline: { kind: 'choice', valuesMs: [5000] } } } as const;
+    const live = await fastEnv({ deviceProfile: 'edgent-rpi3b', edgeProfile: 'edgent-desktop', config });
+    const speed = OBSERVATION_FIELDS.indexOf('device_speed');
+    const edgeSpeed = OBSERVATION_FIELDS.indexOf('edge_speed');
+    try {
+      const first = await live.reset({ seed: 2 });
+      expect(first.observation[speed]).toBeCloseTo(0.25, 6); // the prior: as profiled
+      const local = live.codec.encode({ exit: 2, partition: pkg.manifest.exits[1]!.branchStage, encoding: 'f32' });
+      let obs = first.observation;
+      for (let i = 0; i < 6; i++) obs = (await live.step(local)).observation;
+      // measured / profiled ≈ 1 (timer overhead only): log2 within [−0.2, 0.8] → feature in [0.2, 0.45]
+      expect(obs[speed]).toBeGreaterThan(0.2);
+      expect(obs[speed]).toBeLessThan(0.45);
+      expect(obs[edgeSpeed]).toBeCloseTo(0.25, 6); // nothing offloaded: nothing heard
+      const offload = live.codec.encode({ exit: 5, partition: 0, encoding: 'uint8' });
+      for (let i = 0; i < 4; i++) obs = (await live.step(offload)).observation;
+      expect(obs[edgeSpeed]).not.toBeCloseTo(0.25, 6); // the replies' compute times moved it
     } finally {
       await live.close();
     }

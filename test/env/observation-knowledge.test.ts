@@ -9,6 +9,9 @@ import { RequestStream, type ServedRequest } from '../../env/request-stream.ts';
 import { RTT_MEASUREMENT_JITTER } from '../../env/rtt-measurement.ts';
 import { constantTrace } from '../../runtime/link/trace.ts';
 import type { ModelPackage } from '../../runtime/model/model-package.ts';
+import { ActionCodec } from '../../env/action-codec.ts';
+import { profileFromActionTable } from '../../env/action-profile.ts';
+import { buildActionTable } from '../../env/action-table.ts';
 import { edgentTimes, randomPackage } from './fixtures.ts';
 
 let pkg: ModelPackage;
@@ -23,11 +26,12 @@ const scenario = { otherDevices: 4, otherDeviceActiveProb: 0.5, edgeLoadPerDevic
 const EDGE = OBSERVATION_FIELDS.indexOf('edge_load');
 const RTT = OBSERVATION_FIELDS.indexOf('rtt');
 
-const served = (p: Partial<ServedRequest>): ServedRequest => ({ local: true, bytes: 0, transmitMs: Number.NaN, deviceMs: 10, totalMs: 10, hit: true, edgeReplied: false, measuredRttMs: Number.NaN, ...p });
+const served = (p: Partial<ServedRequest>): ServedRequest => ({ local: true, bytes: 0, transmitMs: Number.NaN, deviceMs: 10, totalMs: 10, hit: true, edgeReplied: false, measuredRttMs: Number.NaN, actionIndex: 0, fallbackExit: 0, edgeComputeMs: Number.NaN, edgeQueueMs: Number.NaN, ...p });
+const profile = () => profileFromActionTable(buildActionTable(pkg.manifest, new ActionCodec(pkg.manifest, ['int8']), edgentTimes(pkg)));
 
 describe('RequestStream: what the device knows of the edge', () => {
   it('keeps the reported load until the edge replies, then takes the load the request was served under', () => {
-    const stream = new RequestStream({ manifest: pkg.manifest, config: resolveEnvConfig({ scenario }), traces: [constantTrace(20, 3600)], deviceJitter: Float64Array.of(1), edgeJitter: Float64Array.of(1) });
+    const stream = new RequestStream({ manifest: pkg.manifest, config: resolveEnvConfig({ scenario }), traces: [constantTrace(20, 3600)], deviceJitter: Float64Array.of(1), edgeJitter: Float64Array.of(1), profile: profile() });
     const lane = stream.newLane(createRng(4));
     expect(lane.edgeLoad).toBe(lane.trueEdgeLoad); // reported at connection set-up
     expect(lane.rttMs).toBe(40);
@@ -49,7 +53,7 @@ describe('RequestStream: what the device knows of the edge', () => {
   });
 
   it('a fallback (offload abandoned, no reply) teaches nothing about the edge', () => {
-    const stream = new RequestStream({ manifest: pkg.manifest, config: resolveEnvConfig({ scenario }), traces: [constantTrace(20, 3600)], deviceJitter: Float64Array.of(1), edgeJitter: Float64Array.of(1) });
+    const stream = new RequestStream({ manifest: pkg.manifest, config: resolveEnvConfig({ scenario }), traces: [constantTrace(20, 3600)], deviceJitter: Float64Array.of(1), edgeJitter: Float64Array.of(1), profile: profile() });
     const lane = stream.newLane(createRng(5));
     const before = { load: lane.edgeLoad, rtt: lane.rttMs };
     for (let i = 0; i < 20; i++) stream.finishRequest(lane, served({ local: false, bytes: 1000, transmitMs: 1, edgeReplied: false }));

@@ -1,0 +1,49 @@
+/**
+ * The deadline mask: actions the planner predicts to miss the deadline by a wide margin are
+ * made invalid, so the agent neither explores nor picks them. "By a wide margin": predicted
+ * latency > `factor` × deadline, predicted with Edgent's model over the device's profile
+ * (env/planner-slack.ts) after correcting its compute terms by the speeds the device measured
+ * (observation entries 9 and 10), so a slow device does not keep actions its own timings rule
+ * out. The fastest action by that prediction always stays valid.
+ *
+ * Computed from the observation vector and the decision context only, so the env (training)
+ * and a served policy (cli/load-policy.ts) compute the same mask from the same inputs.
+ */
+import type { ActionProfile } from './action-profile.ts';
+import { OBSERVATION_FIELDS } from './observation.ts';
+import type { PlannerInputs } from './planner-slack.ts';
+
+const DEVICE_SPEED = OBSERVATION_FIELDS.indexOf('device_speed');
+const EDGE_SPEED = OBSERVATION_FIELDS.indexOf('edge_speed');
+
+/** The speed ratio an observation's speed entry encodes ((log2 + 1) / 4, so 0.5× to 8×). */
+const ratioOf = (feature: number): number => 2 ** (feature * 4 - 1);
+
+const stretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, load)));
+
+/**
+ * Writes the mask of action validity (1 valid) into `out` at `outOffset` (profile.size entries).
+ * @param observation the current observation vector (version 3), read from `obsOffset`
+ * @param factor > 0: an action is masked when predicted latency > factor × deadline
+ * @returns the number of valid actions (≥ 1)
+ */
+export function writeDeadlineMask(out: Uint8Array, outOffset: number, p: ActionProfile, c: PlannerInputs, observation: Float32Array, obsOffset: number, factor: number): number {
+  const ds = ratioOf(observation[obsOffset + DEVICE_SPEED]!) * stretch(c.deviceLoad);
+  const es = ratioOf(observation[obsOffset + EDGE_SPEED]!) * stretch(c.edgeLoad);
+  const mbps = c.bandwidthMbps > 0 ? c.bandwidthMbps : 1e-6;
+  const limitMs = factor * c.deadlineMs;
+  let valid = 0, fastest = 0, fastestMs = Infinity;
+  for (let a = 0; a < p.size; a++) {
+    let ms = p.deviceMs[a]! * ds;
+    if (!p.local[a]) ms += (p.bytes[a]! * 8) / (mbps * 1000) + c.rttMs + p.edgeMs[a]! * es;
+    if (ms < fastestMs) { fastestMs = ms; fastest = a; }
+    const ok = ms <= limitMs ? 1 : 0;
+    out[outOffset + a] = ok;
+    valid += ok;
+  }
+  if (valid === 0) {
+    out[outOffset + fastest] = 1;
+    valid = 1;
+  }
+  return valid;
+}
