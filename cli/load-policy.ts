@@ -103,6 +103,18 @@ function dqnRef(spec: string): string {
  *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
  */
 export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<LoadedPolicy> {
+  const anchored = parseAnchor(spec);
+  if (anchored) {
+    const inner = await loadPolicy(anchored.dqn, deps);
+    if (inner.dqn === null) throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected a DQN before '+' in '${spec}' (e.g. dqn+calibrated@0.02), actually '${anchored.dqn}'`);
+    const planner = createPolicy(anchored.planner, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions });
+    const mask = trainedMask(inner.dqn.checkpoint, deps);
+    const policy = createDqnPolicy({
+      name: spec, acting: inner.dqn.acting, codec: deps.codec, observationSize: checkpointObservationSize(inner.dqn.checkpoint, deps.observationSize),
+      ...(mask ? { mask } : {}), anchor: { policy: planner, margin: anchored.margin },
+    });
+    return { policy, dqn: inner.dqn };
+  }
   if (spec === SHIPPED_POLICY_SPEC) {
     const loaded = await loadPolicy(`${DQN_PREFIX}best`, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
     return { ...loaded, policy: { ...loaded.policy, name: SHIPPED_POLICY_SPEC } };
@@ -158,4 +170,24 @@ export function checkpointObservationSize(c: ResolvedCheckpoint, envObservationS
     throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Checkpoint ${c.meta.id}: expected an observation of ${size} entries (version ${version}) within the env's ${envObservationSize}, actually ${c.meta.observationSize}: pick a checkpoint trained for this env configuration`);
   }
   return size;
+}
+
+/** The planners a DQN may be anchored to (`dqn+<planner>@<margin>`). */
+const ANCHOR_PLANNERS = ['calibrated', 'edgent'] as const;
+
+/**
+ * Parses an anchored spec `<dqn spec>+<planner>@<margin>` (e.g. `dqn+calibrated@0.02`): the DQN
+ * acts as the planner unless its own choice's Q-value beats the planner's action by the margin.
+ * @returns null for a spec without '+'
+ * @throws CoinferError ERR_POLICY_UNKNOWN for a malformed anchor
+ */
+export function parseAnchor(spec: string): { dqn: string; planner: string; margin: number } | null {
+  const plus = spec.lastIndexOf('+');
+  if (plus < 0) return null;
+  const m = /^([a-z-]+)@([0-9]*\.?[0-9]+)$/.exec(spec.slice(plus + 1));
+  const margin = m ? Number(m[2]) : Number.NaN;
+  if (!m || !(ANCHOR_PLANNERS as readonly string[]).includes(m[1]!) || !Number.isFinite(margin)) {
+    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected '<dqn spec>+<planner>@<margin>' with planner ${ANCHOR_PLANNERS.join(' or ')} and a margin ≥ 0 (e.g. dqn+calibrated@0.02), actually '${spec}'`);
+  }
+  return { dqn: spec.slice(0, plus), planner: m[1]!, margin };
 }

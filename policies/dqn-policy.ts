@@ -32,6 +32,12 @@ export interface DqnPolicyOptions {
    * deadline mask, env/deadline-mask.ts); combined with the context's own mask. Default none.
    */
   readonly mask?: (observation: Float32Array, context: DecisionContext) => Uint8Array;
+  /**
+   * Act as `policy` (a model-based planner) unless the network's own choice beats the planner's
+   * action by at least `margin` in its Q-values: the agent overrides the model only where it is
+   * confident. Default none (pure greedy DQN).
+   */
+  readonly anchor?: { readonly policy: Policy; readonly margin: number };
 }
 
 export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
@@ -45,7 +51,15 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
     const both = own.map((m, a) => m & ctx.actionMask![a]!);
     return both.includes(1) ? both : ctx.actionMask; // the context's mask (e.g. edge away) wins
   };
-  const pick = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(input(obs), maskOf(obs, ctx));
+  const greedy = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(input(obs), maskOf(obs, ctx));
+  const anchor = opts.anchor;
+  const pick = anchor === undefined ? greedy : (obs: Float32Array, ctx: DecisionContext): number => {
+    const a = greedy(obs, ctx);
+    const b = opts.codec.encode(anchor.policy.decide(obs, ctx));
+    if (a === b || !maskOf(obs, ctx)[b]) return a;
+    const q = opts.acting.qValues(input(obs));
+    return q[a]! - q[b]! >= anchor.margin ? a : b;
+  };
   return {
     name: opts.name,
     decide: (obs, ctx): Action => opts.codec.decode(pick(obs, ctx)),
