@@ -20,6 +20,7 @@ import { ActingPolicy } from '../agent/acting-policy.ts';
 import { readWeights, type NetworkWeights } from '../agent/q-network.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-io.ts';
 import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT, type ResolvedCheckpoint } from '../checkpoints/resolve-checkpoint.ts';
+import { readServingAnchor } from '../checkpoints/serving-anchor.ts';
 import { CoinferError } from '../common/errors.ts';
 import { loadTf, type Tf } from '../common/tf-backend.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
@@ -83,6 +84,8 @@ export function describeResolution(spec: string, c: ResolvedCheckpoint): string 
  * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN for an empty ref, ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT
  */
 export async function resolvePolicyCheckpoint(spec: string, checkpointsRoot: string): Promise<ResolvedCheckpoint | null> {
+  const anchored = parseAnchor(spec);
+  if (anchored) return resolvePolicyCheckpoint(anchored.dqn, checkpointsRoot);
   if (spec === SHIPPED_POLICY_SPEC) return resolveCheckpointIn([SHIPPED_POLICY_ROOT], 'best');
   if (!spec.startsWith(DQN_PREFIX)) return null;
   return resolveCheckpointIn([checkpointsRoot, SHIPPED_POLICY_ROOT], dqnRef(spec));
@@ -116,7 +119,10 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     return { policy, dqn: inner.dqn };
   }
   if (spec === SHIPPED_POLICY_SPEC) {
-    const loaded = await loadPolicy(`${DQN_PREFIX}best`, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
+    // The shipped policy is the registry's best network under the registry's serving rule, if any.
+    const anchor = await readServingAnchor(SHIPPED_POLICY_ROOT);
+    const inner = anchor ? `${DQN_PREFIX}best+${anchor.anchor}@${anchor.margin}` : `${DQN_PREFIX}best`;
+    const loaded = await loadPolicy(inner, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
     return { ...loaded, policy: { ...loaded.policy, name: SHIPPED_POLICY_SPEC } };
   }
   if (!spec.startsWith(DQN_PREFIX)) return { policy: createPolicy(spec, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions }), dqn: null };
