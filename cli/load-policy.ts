@@ -29,7 +29,7 @@ import { profileFromLatencyTable } from '../env/action-profile.ts';
 import { writeDeadlineMask } from '../env/deadline-mask.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
 import { createLatencyTable, createLatencyTableFromStages } from '../runtime/profile/latency-predictor.ts';
-import { createDqnPolicy } from '../policies/dqn-policy.ts';
+import { createDqnPolicy, type QActor } from '../policies/dqn-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { createPolicy, type PolicyDeps } from '../policies/registry.ts';
 
@@ -64,6 +64,11 @@ export interface LoadedDqn {
   readonly checkpoint: ResolvedCheckpoint;
   /** The checkpoint's weights (fresh arrays; e.g. a learner's initialWeights). */
   readonly weights: NetworkWeights;
+  /**
+   * The served policy over another acting copy (the same observation prefix, trained mask and
+   * anchor): what an online learner's weights act as, and what a guard's frozen copy acts as.
+   */
+  readonly serve: (acting: QActor) => Policy;
 }
 
 export interface LoadedPolicy {
@@ -112,11 +117,12 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     if (inner.dqn === null) throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected a DQN before '+' in '${spec}' (e.g. dqn+calibrated@0.02), actually '${anchored.dqn}'`);
     const planner = createPolicy(anchored.planner, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions });
     const mask = trainedMask(inner.dqn.checkpoint, deps);
-    const policy = createDqnPolicy({
-      name: spec, acting: inner.dqn.acting, codec: deps.codec, observationSize: checkpointObservationSize(inner.dqn.checkpoint, deps.observationSize),
+    const observationSize = checkpointObservationSize(inner.dqn.checkpoint, deps.observationSize);
+    const serve = (acting: QActor): Policy => createDqnPolicy({
+      name: spec, acting, codec: deps.codec, observationSize,
       ...(mask ? { mask } : {}), anchor: { policy: planner, margin: anchored.margin },
     });
-    return { policy, dqn: inner.dqn };
+    return { policy: serve(inner.dqn.acting), dqn: { ...inner.dqn, serve } };
   }
   if (spec === SHIPPED_POLICY_SPEC) {
     // The shipped policy is the registry's best network under the registry's serving rule, if any.
@@ -141,7 +147,8 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
   }
   const acting = new ActingPolicy(weights);
   const mask = trainedMask(checkpoint, deps);
-  return { policy: createDqnPolicy({ name: spec, acting, codec: deps.codec, observationSize, ...(mask ? { mask } : {}) }), dqn: { acting, checkpoint, weights } };
+  const serve = (a: QActor): Policy => createDqnPolicy({ name: spec, acting: a, codec: deps.codec, observationSize, ...(mask ? { mask } : {}) });
+  return { policy: serve(acting), dqn: { acting, checkpoint, weights, serve } };
 }
 
 /**

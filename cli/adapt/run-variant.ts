@@ -19,6 +19,7 @@ import type { Tf } from '../../common/tf-backend.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import type { Planner } from '../../policies/model-planner.ts';
 import type { Policy } from '../../policies/policy.ts';
+import type { QActor } from '../../policies/dqn-policy.ts';
 import { keepAsAccurate, safeActionMask, uniformAmong, type SafeExplorationConfig } from '../../policies/safe-exploration.ts';
 import { predictedReward, replayShadow } from '../../policies/shadow-reward.ts';
 import type { RewardConfig } from '../../env/reward.ts';
@@ -42,6 +43,8 @@ export interface LearnerSpec {
   /** What predicted shadow rewards are scored with (live streams). */
   readonly manifest: ModelManifest;
   readonly reward: RewardConfig;
+  /** The served policy over an acting copy (the checkpoint's mask and anchor), for the learner and its frozen twin alike. */
+  readonly serve: (acting: QActor) => Policy;
   /** Called on every promotion and rollback, with the learner holding the version's weights. */
   readonly onVersion?: (event: VersionEvent, learner: DqnLearner) => Promise<void>;
 }
@@ -107,7 +110,7 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
         const hit = spec.planner.predict(spec.planner.actions[k]!, ctx).totalMs <= ctx.deadlineMs;
         return { reward, hit, correct: hit };
       };
-      const greedy = L!.acting.decide(observation, info.actionMask);
+      const greedy = stream.codec.encode(L!.served.decide(observation, info.context));
       a = greedy;
       // the ε draw is made on every request (the stream of draws stays the same); a paused learner does not explore
       if (L!.rng.next() < spec.exploration.epsilon && L!.guarded.learning) {
@@ -126,7 +129,7 @@ export async function runVariant(stream: ShiftedStream, variant: Variant, o: { r
           shadowGreedy = shadow(greedy);
         }
       }
-      const frozenA = L!.frozen.decide(observation, info.actionMask);
+      const frozenA = stream.codec.encode(L!.servedFrozen.decide(observation, info.context));
       shadowFrozen = frozenA === a ? null : frozenA === greedy && shadowGreedy !== null ? shadowGreedy.reward : shadow(frozenA).reward;
     } else {
       const ctx = variant.kind === 'oracle' ? stream.oracleContext() : info.context;
@@ -164,7 +167,9 @@ function startLearner(spec: LearnerSpec, seed: number) {
   const trainer = new DqnTrainer(learner, { rng: createRng(seed + 101) });
   return {
     learner, acting,
-    frozen: new ActingPolicy(spec.weights),
+    // Both serve as the checkpoint does (mask, anchor): the guard compares like with like.
+    served: spec.serve(acting),
+    servedFrozen: spec.serve(new ActingPolicy(spec.weights)),
     guarded: new GuardedLearner({ trainer, acting, trainEvery: spec.trainEvery, guard: spec.guard }),
     rng: createRng(seed + 102),
     unsafeRng: createRng(seed + 103),

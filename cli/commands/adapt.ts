@@ -126,7 +126,7 @@ export function registerAdapt(program: Command): void {
           const learnerSpec = (seed: number, epsilon: number, save: boolean): LearnerSpec => {
             let parent = dqn!.checkpoint.id;
             return {
-              tf, weights: dqn!.weights, dqnConfig, actionCount: codec.size, trainEvery: opts.trainEvery, guard, planner, manifest: pkg.manifest, reward: objective.reward,
+              tf, weights: dqn!.weights, serve: dqn!.serve, dqnConfig, actionCount: codec.size, trainEvery: opts.trainEvery, guard, planner, manifest: pkg.manifest, reward: objective.reward,
               exploration: { epsilon, slackShare: opts.slackShare, safe: !opts.unsafeExploration, upward: !opts.exploreAny },
               ...(save && opts.versions !== false ? {
                 onVersion: async (ev, learner) => {

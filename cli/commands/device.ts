@@ -24,6 +24,7 @@ import { DqnLearner } from '../../agent/dqn-learner.ts';
 import { DqnTrainer } from '../../agent/dqn-trainer.ts';
 import { captureTrainerState, formatBytes, resumedTrainer } from '../resume-learner.ts';
 import { ActingPolicy } from '../../agent/acting-policy.ts';
+import type { Policy } from '../../policies/policy.ts';
 import { GuardedLearner } from '../../agent/online/guarded-learner.ts';
 import { DEFAULT_ROLLBACK_GUARD_CONFIG } from '../../agent/online/rollback-guard.ts';
 import { createPlanner } from '../../policies/model-planner.ts';
@@ -132,7 +133,7 @@ export function registerDevice(program: Command): void {
       let learner: DqnLearner | null = null;
       let trainer: DqnTrainer | null = null;
       let guarded: GuardedLearner | null = null;
-      let frozen: ActingPolicy | null = null;
+      let frozen: Policy | null = null;
       let versionParent: string | null = null;
       let rollbacks = 0;
       let brokerSwaps = 0;
@@ -158,7 +159,7 @@ export function registerDevice(program: Command): void {
           learner = new DqnLearner(tf, { config, observationSize: OBSERVATION_SIZE, actionCount: env.codec.size, initialWeights: dqn.weights });
           trainer = await resumedTrainer(learner, { dir: dqn.checkpoint.dir, meta: dqn.checkpoint.meta, rng: createRng(opts.seed + 1), say: (l) => process.stderr.write(`${l}\n`) });
           guarded = new GuardedLearner({ trainer, acting: dqn.acting, trainEvery: opts.trainEvery, guard: opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience, maxPauseWindows: opts.guardMaxPause } : null });
-          frozen = new ActingPolicy(dqn.weights);
+          frozen = dqn.serve(new ActingPolicy(dqn.weights)); // serves as the checkpoint does (mask, anchor), like the learner
           versionParent = dqn.checkpoint.id;
         }
         const explore = createRng(opts.seed + 2);
@@ -177,7 +178,7 @@ export function registerDevice(program: Command): void {
             if (pick >= 0) a = pick;
           }
           // the guard judges the policy, not the exploration: an explored request counts with the greedy action's predicted reward
-          const frozenA = frozen?.decide(observation, info.actionMask) ?? a;
+          const frozenA = frozen ? env.codec.encode(frozen.decide(observation, info.context)) : a;
           const context = info.context;
           const r = await env.step(a);
           const o = r.info.outcome!;
