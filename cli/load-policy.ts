@@ -106,37 +106,32 @@ function dqnRef(spec: string): string {
 
 /**
  * Loads the policy a spec names.
- * @param spec a baseline name or `dqn:<ref>`
+ * @param spec a baseline name, `dqn`, `dqn:<ref>`, or either with an anchor `+<planner>@<margin>`
  * @throws (rejects) CoinferError ERR_POLICY_UNKNOWN (unknown baseline or empty ref),
  *   ERR_CHECKPOINT_NOT_FOUND / ERR_CHECKPOINT_CORRUPT / ERR_CHECKPOINT_INCOMPATIBLE
  */
 export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<LoadedPolicy> {
   const anchored = parseAnchor(spec);
-  if (anchored) {
-    const inner = await loadPolicy(anchored.dqn, deps);
-    if (inner.dqn === null) throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected a DQN before '+' in '${spec}' (e.g. dqn+calibrated@0.02), actually '${anchored.dqn}'`);
-    const planner = createPolicy(anchored.planner, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions });
-    const mask = trainedMask(inner.dqn.checkpoint, deps);
-    const observationSize = checkpointObservationSize(inner.dqn.checkpoint, deps.observationSize);
-    const serve = (acting: QActor): Policy => createDqnPolicy({
-      name: spec, acting, codec: deps.codec, observationSize,
-      ...(mask ? { mask } : {}), anchor: { policy: planner, margin: anchored.margin },
-    });
-    return { policy: serve(inner.dqn.acting), dqn: { ...inner.dqn, serve } };
-  }
-  if (spec === SHIPPED_POLICY_SPEC) {
-    // The shipped policy is the registry's best network under the registry's serving rule, if any.
-    const anchor = await readServingAnchor(SHIPPED_POLICY_ROOT);
-    const inner = anchor ? `${DQN_PREFIX}best+${anchor.anchor}@${anchor.margin}` : `${DQN_PREFIX}best`;
+  const base = anchored?.dqn ?? spec;
+  const baselineDeps = { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions };
+  if (base === SHIPPED_POLICY_SPEC) {
+    // The shipped policy is the registry's best network under the registry's serving rule (if
+    // any), unless the spec names its own anchor.
+    const file = anchored ? null : await readServingAnchor(SHIPPED_POLICY_ROOT);
+    const rule = anchored ?? (file ? { planner: file.anchor, margin: file.margin } : null);
+    const inner = `${DQN_PREFIX}best${rule ? `+${rule.planner}@${rule.margin}` : ''}`;
     const loaded = await loadPolicy(inner, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
-    return { ...loaded, policy: { ...loaded.policy, name: SHIPPED_POLICY_SPEC } };
+    return { ...loaded, policy: { ...loaded.policy, name: spec } };
   }
-  if (!spec.startsWith(DQN_PREFIX)) return { policy: createPolicy(spec, { ...deps.policyDeps, actions: deps.policyDeps.actions ?? deps.codec.actions }), dqn: null };
-  const ref = dqnRef(spec);
+  if (!base.startsWith(DQN_PREFIX)) {
+    if (anchored) throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected a DQN before '+' in '${spec}' (e.g. dqn+calibrated@0.02), actually '${base}'`);
+    return { policy: createPolicy(spec, baselineDeps), dqn: null };
+  }
+  const ref = dqnRef(base);
   const actions = { actionCount: deps.codec.size, actionLabels: deps.codec.labels };
   const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], ref, { expect: actions });
   const observationSize = checkpointObservationSize(checkpoint, deps.observationSize);
-  (deps.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(describeResolution(spec, checkpoint));
+  (deps.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(describeResolution(base, checkpoint));
   const tf = deps.tf ?? (await loadTf()).tf;
   const { model } = await loadCheckpoint(tf, checkpoint.dir, { ...actions, observationSize });
   let weights: NetworkWeights;
@@ -147,7 +142,8 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
   }
   const acting = new ActingPolicy(weights);
   const mask = trainedMask(checkpoint, deps);
-  const serve = (a: QActor): Policy => createDqnPolicy({ name: spec, acting: a, codec: deps.codec, observationSize, ...(mask ? { mask } : {}) });
+  const anchor = anchored ? { policy: createPolicy(anchored.planner, baselineDeps), margin: anchored.margin } : null;
+  const serve = (a: QActor): Policy => createDqnPolicy({ name: spec, acting: a, codec: deps.codec, observationSize, ...(mask ? { mask } : {}), ...(anchor ? { anchor } : {}) });
   return { policy: serve(acting), dqn: { acting, checkpoint, weights, serve } };
 }
 

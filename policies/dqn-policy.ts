@@ -51,22 +51,25 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
     const both = own.map((m, a) => m & ctx.actionMask![a]!);
     return both.includes(1) ? both : ctx.actionMask; // the context's mask (e.g. edge away) wins
   };
-  const greedy = (obs: Float32Array, ctx: DecisionContext): number => opts.acting.decide(input(obs), maskOf(obs, ctx));
   const anchor = opts.anchor;
-  const pick = anchor === undefined ? greedy : (obs: Float32Array, ctx: DecisionContext): number => {
-    const a = greedy(obs, ctx);
+  // One mask and one input per decision: the trained mask is the costly part of a decision.
+  const pick = (obs: Float32Array, ctx: DecisionContext, mask: Uint8Array): number => {
+    const x = input(obs);
+    const a = opts.acting.decide(x, mask);
+    if (anchor === undefined) return a;
     const b = opts.codec.encode(anchor.policy.decide(obs, ctx));
-    if (a === b || !maskOf(obs, ctx)[b]) return a;
-    const q = opts.acting.qValues(input(obs));
+    if (a === b || !mask[b]) return a;
+    const q = opts.acting.qValues(x);
     return q[a]! - q[b]! >= anchor.margin ? a : b;
   };
   return {
     name: opts.name,
-    decide: (obs, ctx): Action => opts.codec.decode(pick(obs, ctx)),
+    decide: (obs, ctx): Action => opts.codec.decode(pick(obs, ctx, maskOf(obs, ctx))),
     explain: (obs, ctx) => {
       const q = opts.acting.qValues(input(obs));
-      const i = pick(obs, ctx);
-      return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, maskOf(obs, ctx), opts.codec.labels)})`;
+      const mask = maskOf(obs, ctx);
+      const i = pick(obs, ctx, mask);
+      return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, mask, opts.codec.labels)})`;
     },
   };
 }
