@@ -37,14 +37,8 @@ export interface ActionProfile {
   readonly offloadFinal: number;
 }
 
-interface ProfileColumns {
-  readonly local: Uint8Array;
-  readonly exitIndex: Int32Array;
-  readonly deviceMs: Float64Array;
-  readonly edgeMs: Float64Array;
-  readonly bytes: Float64Array;
-  readonly accuracy: Float64Array;
-}
+/** The per-action columns; the candidate indices are derived from them (withCandidates). */
+type ProfileColumns = Pick<ActionProfile, 'local' | 'exitIndex' | 'deviceMs' | 'edgeMs' | 'bytes' | 'accuracy'>;
 
 function withCandidates(c: ProfileColumns): ActionProfile {
   const n = c.local.length;
