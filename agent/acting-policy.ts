@@ -14,8 +14,8 @@ import type { NetworkWeights, WeightTensor } from './q-network.ts';
 
 interface Dense {
   readonly name: string;
-  readonly kernel: Float32Array; // [in × out], row-major (tf.layers Dense layout)
-  readonly bias: Float32Array | null;
+  readonly kernel: Float64Array; // [in × out], row-major (tf.layers Dense layout), widened once
+  readonly bias: Float64Array | null;
   readonly inputs: number;
   readonly outputs: number;
 }
@@ -38,7 +38,7 @@ function dense(byName: Map<string, WeightTensor>, layer: string, withBias: boole
   if (!k || badBias || k.shape.length !== 2 || k.values.length !== k.shape[0]! * k.shape[1]!) {
     throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected layer ${layer} with kernel [in, out]${withBias ? ' and bias [out]' : ''}, actually ${JSON.stringify(k?.shape)} and ${JSON.stringify(b?.shape)}`);
   }
-  return { name: layer, kernel: k.values, bias: b ? b.values : null, inputs: k.shape[0]!, outputs: k.shape[1]! };
+  return { name: layer, kernel: Float64Array.from(k.values), bias: b ? Float64Array.from(b.values) : null, inputs: k.shape[0]!, outputs: k.shape[1]! };
 }
 
 function need(d: Dense | null, layer: string, weights: NetworkWeights): Dense {
@@ -86,7 +86,7 @@ function compile(weights: NetworkWeights): Plan {
 }
 
 /** out[r] (+)= x[r]·W + b for `rows` rows, optionally ReLU'd; `add` accumulates into out (Keras' Add layer). */
-function denseRows(d: Dense, x: Float32Array, rows: number, out: Float32Array, opts: { relu?: boolean; add?: boolean } = {}): Float32Array {
+function denseRows(d: Dense, x: Float64Array, rows: number, out: Float64Array, opts: { relu?: boolean; add?: boolean } = {}): Float64Array {
   const { inputs: n, outputs: m, kernel, bias } = d;
   for (let r = 0; r < rows; r++) {
     const o = r * m;
@@ -104,7 +104,14 @@ function denseRows(d: Dense, x: Float32Array, rows: number, out: Float32Array, o
       const xi = x[r * n + i]!;
       if (xi === 0) continue; // ReLU zeros are common
       const o = r * m;
-      for (let j = 0; j < m; j++) out[o + j]! += xi * kernel[k + j]!;
+      let j = 0;
+      for (; j + 4 <= m; j += 4) {
+        out[o + j]! += xi * kernel[k + j]!;
+        out[o + j + 1]! += xi * kernel[k + j + 1]!;
+        out[o + j + 2]! += xi * kernel[k + j + 2]!;
+        out[o + j + 3]! += xi * kernel[k + j + 3]!;
+      }
+      for (; j < m; j++) out[o + j]! += xi * kernel[k + j]!;
     }
   }
   if (opts.relu) for (let j = 0; j < rows * m; j++) if (out[j]! < 0) out[j] = 0;
@@ -113,11 +120,13 @@ function denseRows(d: Dense, x: Float32Array, rows: number, out: Float32Array, o
 
 /** Scratch buffers for a batch of `rows`, per layer output. */
 class Scratch {
-  readonly buffers = new Map<string, Float32Array>();
-  get(d: Dense, rows: number): Float32Array {
-    const need = rows * d.outputs;
-    let b = this.buffers.get(d.name);
-    if (!b || b.length < need) this.buffers.set(d.name, (b = new Float32Array(need)));
+  readonly buffers = new Map<string, Float64Array>();
+  get(d: Dense, rows: number): Float64Array {
+    return this.sized(d.name, rows * d.outputs);
+  }
+  sized(name: string, need: number): Float64Array {
+    let b = this.buffers.get(name);
+    if (!b || b.length < need) this.buffers.set(name, (b = new Float64Array(need)));
     return b;
   }
 }
@@ -169,16 +178,25 @@ export class ActingPolicy {
       throw new CoinferError('ERR_INVALID_ARGUMENT', `Expected ${rows} observations of length ${plan.observationSize}, actually an array of ${observations.length}`);
     }
     const s = this.#scratch;
-    let x = observations;
+    // one element type through every layer (float64, as JS arithmetic is): no float32 conversions in the inner loop
+    const n = rows * plan.observationSize;
+    let x = s.sized('input', n);
+    for (let i = 0; i < n; i++) x[i] = observations[i]!;
     for (const d of plan.hidden) x = denseRows(d, x, rows, s.get(d, rows), { relu: true });
     const q = out ?? new Float32Array(rows * plan.actionCount);
     const h = plan.head;
-    if (h.kind === 'linear') return denseRows(h.q, x, rows, q);
-    // Q = broadcast(V) + centre(A): the frozen layers createQNetwork adds (V + A − mean A)
-    const v = denseRows(h.value, x, rows, s.get(h.value, rows));
-    const a = denseRows(h.advantage, x, rows, s.get(h.advantage, rows));
-    denseRows(h.broadcast, v, rows, q);
-    return denseRows(h.centre, a, rows, q, { add: true });
+    let qw: Float64Array;
+    if (h.kind === 'linear') {
+      qw = denseRows(h.q, x, rows, s.get(h.q, rows));
+    } else {
+      // Q = broadcast(V) + centre(A): the frozen layers createQNetwork adds (V + A − mean A)
+      const v = denseRows(h.value, x, rows, s.get(h.value, rows));
+      const a = denseRows(h.advantage, x, rows, s.get(h.advantage, rows));
+      qw = denseRows(h.broadcast, v, rows, s.get(h.broadcast, rows));
+      denseRows(h.centre, a, rows, qw, { add: true });
+    }
+    for (let i = 0; i < rows * plan.actionCount; i++) q[i] = qw[i]!;
+    return q;
   }
 
   /** Q-values of one observation (a fresh array of length actionCount). */

@@ -3,6 +3,7 @@
  * indices. Acting runs a plain-JS forward pass on its own weight copy (agent/acting-policy.ts),
  * so the weights can be hot-swapped by an online learner without pausing decisions.
  */
+import { CoinferError } from '../common/errors.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
 import type { Action } from '../runtime/action.ts';
@@ -52,14 +53,14 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
     return both.includes(1) ? both : ctx.actionMask; // the context's mask (e.g. edge away) wins
   };
   const anchor = opts.anchor;
-  // One mask and one input per decision: the trained mask is the costly part of a decision.
+  // One mask, one input and one forward pass per decision: the forward pass is most of its time.
   const pick = (obs: Float32Array, ctx: DecisionContext, mask: Uint8Array): number => {
     const x = input(obs);
-    const a = opts.acting.decide(x, mask);
-    if (anchor === undefined) return a;
+    if (anchor === undefined) return opts.acting.decide(x, mask);
+    const q = opts.acting.qValues(x);
+    const a = bestValid(q, mask);
     const b = opts.codec.encode(anchor.policy.decide(obs, ctx));
     if (a === b || !mask[b]) return a;
-    const q = opts.acting.qValues(x);
     return q[a]! - q[b]! >= anchor.margin ? a : b;
   };
   return {
@@ -72,6 +73,14 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
       return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, mask, opts.codec.labels)})`;
     },
   };
+}
+
+/** The valid action of largest Q (lowest index on ties), as the acting network's own `decide`. */
+function bestValid(q: Float32Array, mask: Uint8Array): number {
+  let best = -1;
+  for (let i = 0; i < q.length; i++) if (mask[i] && (best < 0 || q[i]! > q[best]!)) best = i;
+  if (best < 0) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected an action mask with at least one valid action, actually none');
+  return best;
 }
 
 function secondBest(q: Float32Array, best: number, mask: Uint8Array, labels: readonly string[]): string {
