@@ -16,6 +16,11 @@ const ServingAnchorSchema = z.strictObject({
   anchor: z.enum(['calibrated', 'edgent']),
   /** Q-value lead the network's choice needs over the planner's action to override it. */
   margin: z.number().min(0),
+  /**
+   * Checkpoint ids of the registry that can veto an override (policies/dqn-policy.ts): the
+   * override stands only if each of them also leads by the margin. Default none.
+   */
+  vetoes: z.array(z.string().min(1)).optional(),
   /** How the margin was chosen (free text: the command, the split, the candidates). */
   selection: z.string(),
 });

@@ -93,15 +93,19 @@ export async function resolvePolicyCheckpoint(spec: string, checkpointsRoot: str
   if (anchored) return resolvePolicyCheckpoint(anchored.dqn, checkpointsRoot);
   if (spec === SHIPPED_POLICY_SPEC) return resolveCheckpointIn([SHIPPED_POLICY_ROOT], 'best');
   if (!spec.startsWith(DQN_PREFIX)) return null;
-  return resolveCheckpointIn([checkpointsRoot, SHIPPED_POLICY_ROOT], dqnRef(spec));
+  return resolveCheckpointIn([checkpointsRoot, SHIPPED_POLICY_ROOT], dqnRefs(spec)[0]!);
 }
 
-function dqnRef(spec: string): string {
-  const ref = spec.slice(DQN_PREFIX.length);
-  if (ref === '') {
-    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected 'dqn:<checkpoint>' (an id, 'latest', 'best', 'best:<metric>' or a path), actually '${spec}'`);
+/**
+ * The checkpoint references of a `dqn:` spec: one, or `<ref>&<ref>…`, the network and the
+ * networks that may veto its overrides of an anchor (policies/dqn-policy.ts).
+ */
+function dqnRefs(spec: string): string[] {
+  const refs = spec.slice(DQN_PREFIX.length).split('&');
+  if (refs.some((r) => r === '')) {
+    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected 'dqn:<checkpoint>' or 'dqn:<checkpoint>&<checkpoint>…' (each an id, 'latest', 'best', 'best:<metric>' or a path), actually '${spec}'`);
   }
-  return ref;
+  return refs;
 }
 
 /**
@@ -119,7 +123,8 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     // any), unless the spec names its own anchor.
     const file = anchored ? null : await readServingAnchor(SHIPPED_POLICY_ROOT);
     const rule = anchored ?? (file ? { planner: file.anchor, margin: file.margin } : null);
-    const inner = `${DQN_PREFIX}best${rule ? `+${rule.planner}@${rule.margin}` : ''}`;
+    const vetoes = (file?.vetoes ?? []).map((id) => `&${id}`).join('');
+    const inner = `${DQN_PREFIX}best${vetoes}${rule ? `+${rule.planner}@${rule.margin}` : ''}`;
     const loaded = await loadPolicy(inner, { ...deps, checkpointsRoot: SHIPPED_POLICY_ROOT });
     return { ...loaded, policy: { ...loaded.policy, name: spec } };
   }
@@ -127,22 +132,36 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
     if (anchored) throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected a DQN before '+' in '${spec}' (e.g. dqn+calibrated@0.02), actually '${base}'`);
     return { policy: createPolicy(spec, baselineDeps), dqn: null };
   }
-  const ref = dqnRef(base);
+  const [ref, ...vetoRefs] = dqnRefs(base);
+  if (vetoRefs.length > 0 && !anchored) {
+    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected an anchor after the networks of '${spec}' (e.g. '${spec}+calibrated@1.5'): the networks after '&' only veto overrides of a planner`);
+  }
   const actions = { actionCount: deps.codec.size, actionLabels: deps.codec.labels };
-  const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], ref, { expect: actions });
-  const observationSize = checkpointObservationSize(checkpoint, deps.observationSize);
-  (deps.report ?? ((line: string) => process.stderr.write(`${line}\n`)))(describeResolution(base, checkpoint));
+  const report = deps.report ?? ((line: string) => process.stderr.write(`${line}\n`));
   const tf = deps.tf ?? (await loadTf()).tf;
-  const { model } = await loadCheckpoint(tf, checkpoint.dir, { ...actions, observationSize });
-  let weights: NetworkWeights;
-  try {
-    weights = readWeights(model);
-  } finally {
-    model.dispose();
+  const load = async (r: string): Promise<{ checkpoint: ResolvedCheckpoint; observationSize: number; weights: NetworkWeights }> => {
+    const checkpoint = await resolveCheckpointIn([deps.checkpointsRoot, SHIPPED_POLICY_ROOT], r, { expect: actions });
+    const observationSize = checkpointObservationSize(checkpoint, deps.observationSize);
+    report(describeResolution(`${DQN_PREFIX}${r}`, checkpoint));
+    const { model } = await loadCheckpoint(tf, checkpoint.dir, { ...actions, observationSize });
+    try {
+      return { checkpoint, observationSize, weights: readWeights(model) };
+    } finally {
+      model.dispose();
+    }
+  };
+  const { checkpoint, observationSize, weights } = await load(ref!);
+  const vetoes: ActingPolicy[] = [];
+  for (const r of vetoRefs) {
+    const v = await load(r);
+    if (v.observationSize !== observationSize) {
+      throw new CoinferError('ERR_CHECKPOINT_INCOMPATIBLE', `Checkpoint ${v.checkpoint.id} reads ${v.observationSize} observation entries, ${checkpoint.id} reads ${observationSize}: networks that veto each other must read one observation version`);
+    }
+    vetoes.push(new ActingPolicy(v.weights));
   }
   const acting = new ActingPolicy(weights);
   const mask = trainedMask(checkpoint, deps);
-  const anchor = anchored ? { policy: createPolicy(anchored.planner, baselineDeps), margin: anchored.margin } : null;
+  const anchor = anchored ? { policy: createPolicy(anchored.planner, baselineDeps), margin: anchored.margin, vetoes } : null;
   const serve = (a: QActor): Policy => createDqnPolicy({ name: spec, acting: a, codec: deps.codec, observationSize, ...(mask ? { mask } : {}), ...(anchor ? { anchor } : {}) });
   return { policy: serve(acting), dqn: { acting, checkpoint, weights, serve } };
 }

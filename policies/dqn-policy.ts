@@ -38,7 +38,17 @@ export interface DqnPolicyOptions {
    * action by at least `margin` in its Q-values: the agent overrides the model only where it is
    * confident. Default none (pure greedy DQN).
    */
-  readonly anchor?: { readonly policy: Policy; readonly margin: number };
+  readonly anchor?: {
+    readonly policy: Policy;
+    readonly margin: number;
+    /**
+     * Other networks (e.g. the other training seeds) that can veto an override: it stands only
+     * if each of them also rates the network's choice at least `margin` above the planner's
+     * action. A lead one seed learned by chance rarely survives the others; they run only when
+     * the network wants to override, so the usual decision still costs one forward pass.
+     */
+    readonly vetoes?: readonly QActor[];
+  };
 }
 
 export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
@@ -61,7 +71,12 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
     const a = bestValid(q, mask);
     const b = opts.codec.encode(anchor.policy.decide(obs, ctx));
     if (a === b || !mask[b]) return a;
-    return q[a]! - q[b]! >= anchor.margin ? a : b;
+    if (q[a]! - q[b]! < anchor.margin) return b;
+    for (const veto of anchor.vetoes ?? []) {
+      const v = veto.qValues(x);
+      if (v[a]! - v[b]! < anchor.margin) return b;
+    }
+    return a;
   };
   return {
     name: opts.name,

@@ -36,9 +36,9 @@ afterAll(async () => {
 
 const scenario = { episodeRequests: 50, deadline: { kind: 'uniform', minMs: 5, maxMs: 300 } } as const;
 
-async function save(observationSize: number, envConfig: JsonValue, version?: number): Promise<string> {
+async function save(observationSize: number, envConfig: JsonValue, version?: number, seed = observationSize): Promise<string> {
   const env = new VecReplayEnv({ manifest: pkg.manifest, computeTimes: edgentTimes(pkg), traces: [constantTrace(2, 3600)], numEnvs: 1 });
-  const learner = new DqnLearner(tf, { config: resolveDqnConfig({ hidden: [8], seed: observationSize }), observationSize, actionCount: env.actionCount });
+  const learner = new DqnLearner(tf, { config: resolveDqnConfig({ hidden: [8], seed }), observationSize, actionCount: env.actionCount });
   const { id, dir } = await saveCheckpoint(tf, { root, model: learner.onlineNet, step: 0, dqnConfig: learner.config, envConfig, actionLabels: env.codec.labels });
   learner.dispose();
   if (version !== undefined) {
@@ -81,6 +81,21 @@ describe('loadPolicy', () => {
   it('refuses a checkpoint whose size is not its version\'s (ERR_CHECKPOINT_INCOMPATIBLE)', async () => {
     const id = await save(V2_OBSERVATION_SIZE, { reward: { signal: 'accuracy', missPenalty: -1, energyLambdaPerJ: 0 } }, 3);
     await expect(decisions(`dqn:${id}`)).rejects.toMatchObject({ code: 'ERR_CHECKPOINT_INCOMPATIBLE' });
+  });
+
+  it('loads the networks after & as vetoes of an anchored override, and only with an anchor', async () => {
+    const env = { reward: { signal: 'accuracy', missPenalty: -1, energyLambdaPerJ: 0 } };
+    const [a, b] = [await save(OBSERVATION_SIZE, env, undefined, 1), await save(OBSERVATION_SIZE, env, undefined, 2)];
+    const alone = await decisions(`dqn:${a}+edgent@0`);
+    const vetoed = await decisions(`dqn:${a}&${b}+edgent@0`);
+    const edgent = await decisions('edgent');
+    // with a veto the policy overrides Edgent only where both random networks agree: closer to it
+    const same = (x: number[]) => x.filter((v, i) => v === edgent.chosen[i]).length;
+    expect(same(vetoed.chosen)).toBeGreaterThan(same(alone.chosen));
+    await expect(decisions(`dqn:${a}&${b}`)).rejects.toMatchObject({ code: 'ERR_POLICY_UNKNOWN', message: expect.stringContaining('Expected an anchor') });
+    await expect(decisions(`dqn:${a}&`)).rejects.toMatchObject({ code: 'ERR_POLICY_UNKNOWN' });
+    const old = await save(V2_OBSERVATION_SIZE, env, 2);
+    await expect(decisions(`dqn:${a}&${old}+edgent@0`)).rejects.toMatchObject({ code: 'ERR_CHECKPOINT_INCOMPATIBLE' });
   });
 
   it('keeps the deadline mask a checkpoint was trained under, and only then', async () => {

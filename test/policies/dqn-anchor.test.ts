@@ -37,6 +37,20 @@ describe('createDqnPolicy with an anchor', () => {
     expect(codec.encode(createDqnPolicy({ name: 'd', acting: actor(q), codec }).decide(obs, context()))).toBe(0);
   });
 
+  it('lets other networks veto an override they do not rate as far ahead', () => {
+    const agree = new Float32Array(codec.size).fill(0);
+    agree[0] = 1;
+    const doubt = new Float32Array(codec.size).fill(0);
+    doubt[0] = 0.5;
+    doubt[3] = 0.45; // rates the network's choice only 0.05 above the planner's
+    const pick = (vetoes: QActor[]) => codec.encode(createDqnPolicy({ name: 'd', acting: actor(q), codec, anchor: { policy: planner(3), margin: 0.05, vetoes } }).decide(obs, context()));
+    expect(pick([])).toBe(0);
+    expect(pick([actor(agree)])).toBe(0); // 1.0 ≥ 0.05: the override stands
+    expect(pick([actor(agree), actor(doubt)])).toBe(0); // 0.05 ≥ 0.05
+    doubt[3] = 0.46;
+    expect(pick([actor(agree), actor(doubt)])).toBe(3); // 0.04 < 0.05: one veto keeps the planner
+  });
+
   it('never takes a masked planner action', () => {
     const mask = codec.fullMask().slice();
     mask[3] = 0;
