@@ -67,6 +67,20 @@ describe('scenarioEnvInput', () => {
 });
 
 describe('per-episode draws', () => {
+  it('draws a log-uniform range uniformly in log space (as many slowdowns in 1–4 as in 4–16)', () => {
+    const rng = createRng(4);
+    let low = 0;
+    for (let i = 0; i < 4000; i++) {
+      const v = sampleNumber({ loguniform: [1, 16] }, rng);
+      expect(v).toBeGreaterThanOrEqual(1);
+      expect(v).toBeLessThanOrEqual(16);
+      if (v < 4) low++;
+    }
+    expect(low / 4000).toBeGreaterThan(0.46); // a linear range would put 20% below 4
+    expect(low / 4000).toBeLessThan(0.54);
+    expect(errorOf({ edge: { slowdown: { loguniform: [0, 20] } } }).message).toContain('expected [lo, hi] with 0 < lo <= hi');
+  });
+
   it('draws within the range, integers for counts, and consumes no randomness for fixed values', () => {
     const rng = createRng(3);
     for (let i = 0; i < 200; i++) {
@@ -78,6 +92,7 @@ describe('per-episode draws', () => {
       expect([0.03, 0.1]).toContain(sampleNumber({ choice: [0.03, 0.1] }, rng));
     }
     expect(nominalValue({ uniform: [10, 30] })).toBe(20);
+    expect(nominalValue({ loguniform: [1, 100] })).toBeCloseTo(10, 12);
     const a = createRng(9), b = createRng(9);
     const w = sampleEpisodeWorld(DEFAULT_SCENARIO_CONFIG, { deviceSlowdown: 2, edgeSlowdown: 1, rateScale: 0.5, scenario: { rttMs: 40 } }, a);
     expect(w).toEqual({ scenario: { ...DEFAULT_SCENARIO_CONFIG, rttMs: 40 }, deviceSlowdown: 2, edgeSlowdown: 1, rateScale: 0.5 });
