@@ -13,7 +13,7 @@ export const SERVING_ANCHOR_FILE = 'serving.json';
 
 const ServingAnchorSchema = z.strictObject({
   /** The planner the network is anchored to. */
-  anchor: z.enum(['calibrated', 'edgent']),
+  anchor: z.enum(['calibrated', 'tracking', 'edgent']),
   /** Q-value lead the network's choice needs over the planner's action to override it. */
   margin: z.number().min(0),
   /**

@@ -201,7 +201,7 @@ export function checkpointObservationSize(c: ResolvedCheckpoint, envObservationS
 }
 
 /** The planners a DQN may be anchored to (`dqn+<planner>@<margin>`). */
-const ANCHOR_PLANNERS = ['calibrated', 'edgent'] as const;
+const ANCHOR_PLANNERS = ['calibrated', 'tracking', 'edgent'] as const;
 
 /**
  * Parses an anchored spec `<dqn spec>+<planner>@<margin>` (e.g. `dqn+calibrated@0.02`): the DQN

@@ -10,14 +10,9 @@
  * and a served policy (cli/load-policy.ts) compute the same mask from the same inputs.
  */
 import type { ActionProfile } from './action-profile.ts';
-import { OBSERVATION_FIELDS } from './observation.ts';
+import { measuredSpeedsOf } from './observation.ts';
 import type { PlannerInputs } from './planner-slack.ts';
 
-const DEVICE_SPEED = OBSERVATION_FIELDS.indexOf('device_speed');
-const EDGE_SPEED = OBSERVATION_FIELDS.indexOf('edge_speed');
-
-/** The speed ratio an observation's speed entry encodes ((log2 + 1) / 4, so 0.5× to 8×). */
-const ratioOf = (feature: number): number => 2 ** (feature * 4 - 1);
 
 const stretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, load)));
 
@@ -28,8 +23,9 @@ const stretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, lo
  * @returns the number of valid actions (≥ 1)
  */
 export function writeDeadlineMask(out: Uint8Array, outOffset: number, p: ActionProfile, c: PlannerInputs, observation: Float32Array, obsOffset: number, factor: number): number {
-  const ds = ratioOf(observation[obsOffset + DEVICE_SPEED]!) * stretch(c.deviceLoad);
-  const es = ratioOf(observation[obsOffset + EDGE_SPEED]!) * stretch(c.edgeLoad);
+  const speeds = measuredSpeedsOf(observation, obsOffset);
+  const ds = speeds.device * stretch(c.deviceLoad);
+  const es = speeds.edge * stretch(c.edgeLoad);
   const mbps = c.bandwidthMbps > 0 ? c.bandwidthMbps : 1e-6;
   const limitMs = factor * c.deadlineMs;
   let valid = 0, fastest = 0, fastestMs = Infinity;

@@ -37,6 +37,12 @@ export interface DecisionContext {
   readonly deviceLoad: number;
   /** Edge load in [0, 1] (share of the edge busy with other devices' requests) as the edge last reported it. */
   readonly edgeLoad: number;
+  /**
+   * How much slower than their profiles the device's own compute and the edge's reported compute
+   * have run lately (running averages in log space; 1 = as profiled, 2 = twice as slow).
+   * Unclamped, unlike observation entries 9 and 10; absent before anything was measured.
+   */
+  readonly measuredSpeeds?: { readonly device: number; readonly edge: number };
   /** Valid actions by codec index when some are unavailable (e.g. the edge is unreachable); undefined = all valid. */
   readonly actionMask?: Uint8Array;
   /** Only for the oracle baseline; undefined for every other policy. */

@@ -120,6 +120,17 @@ export interface MeasuredInputs {
 const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x);
 const speedFeature = (log2: number): number => clamp01((log2 + 1) / 4);
 
+/**
+ * The device's and the edge's measured slowness against their profiles (entries 9 and 10
+ * decoded: 0.5× to 8×, 1 = as profiled), read from an observation vector at `offset`; both 1
+ * for a vector shorter than version 3's (nothing measured).
+ */
+export function measuredSpeedsOf(observation: Float32Array, offset = 0): { device: number; edge: number } {
+  if (observation.length < offset + OBSERVATION_SIZE) return { device: 1, edge: 1 };
+  const o = offset + V2_OBSERVATION_SIZE;
+  return { device: 2 ** (observation[o]! * 4 - 1), edge: 2 ** (observation[o + 1]! * 4 - 1) };
+}
+
 /** Writes entries 9–22 into `out` at `offset` + 9. */
 export function writeMeasuredFeatures(out: Float32Array, offset: number, ctx: DecisionContext, m: MeasuredInputs): void {
   const o = offset + V2_OBSERVATION_SIZE;

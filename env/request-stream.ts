@@ -269,6 +269,7 @@ export class RequestStream {
       rttMs: lane.rttMs,
       deviceLoad: lane.deviceLoad,
       edgeLoad: lane.edgeLoad,
+      measuredSpeeds: { device: 2 ** lane.telemetry.deviceSpeedLog2, edge: 2 ** lane.telemetry.edgeSpeedLog2 },
     };
   }
 }

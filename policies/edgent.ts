@@ -8,7 +8,7 @@
 import type { DecisionContext } from '../env/decision-context.ts';
 import { actionLabel, type Action } from '../runtime/action.ts';
 import type { LatencyPrediction } from '../runtime/profile/latency-predictor.ts';
-import { argmin, createPlanner, describePrediction, type Planner, type PolicyDeps } from './model-planner.ts';
+import { argmin, createPlanner, describePrediction, type MeasuredSpeeds, type Planner, type PolicyDeps } from './model-planner.ts';
 import type { Policy } from './policy.ts';
 
 /** The chosen index into `planner.actions` and whether it met the deadline. */
@@ -28,18 +28,19 @@ export function edgentSearch(planner: Planner, preds: readonly LatencyPrediction
 /**
  * A policy that runs Edgent's search over a planner's predictions (Edgent and the calibrated
  * planner differ only in the planner's latency model, named in explanations).
+ * @param speedsOf the measured speeds to plan with; default none (as profiled)
  */
-export function searchPolicy(name: string, planner: Planner, model: string): Policy {
-  const choose = (ctx: DecisionContext): { action: Action; pred: LatencyPrediction; feasible: boolean } => {
-    const preds = planner.predictAll(ctx);
+export function searchPolicy(name: string, planner: Planner, model: string, speedsOf?: (observation: Float32Array, context: DecisionContext) => MeasuredSpeeds): Policy {
+  const choose = (obs: Float32Array, ctx: DecisionContext): { action: Action; pred: LatencyPrediction; feasible: boolean } => {
+    const preds = planner.predictAll(ctx, speedsOf?.(obs, ctx));
     const { index, feasible } = edgentSearch(planner, preds, ctx.deadlineMs);
     return { action: planner.actions[index]!, pred: preds[index]!, feasible };
   };
   return {
     name,
-    decide: (_obs, ctx) => choose(ctx).action,
-    explain: (_obs, ctx) => {
-      const { action, pred, feasible } = choose(ctx);
+    decide: (obs, ctx) => choose(obs, ctx).action,
+    explain: (obs, ctx) => {
+      const { action, pred, feasible } = choose(obs, ctx);
       const why = feasible
         ? `the most accurate action that fits ${ctx.deadlineMs} ms at ${ctx.bandwidthMbps.toFixed(3)} Mbps (${model})`
         : `nothing fits ${ctx.deadlineMs} ms at ${ctx.bandwidthMbps.toFixed(3)} Mbps (${model}): the fastest action`;

@@ -67,9 +67,18 @@ export interface Planner {
   readonly actions: readonly Action[];
   /** actionScore[i] for actions[i]: its true accuracy (see actionScores). */
   readonly actionScore: Float64Array;
-  /** Predicted outcome of every candidate action under this context (index-aligned with `actions`). */
-  predictAll(context: DecisionContext): LatencyPrediction[];
-  predict(action: Action, context: DecisionContext): LatencyPrediction;
+  /**
+   * Predicted outcome of every candidate action under this context (index-aligned with
+   * `actions`), the compute terms × `speeds` when given (measured slowness against the profile).
+   */
+  predictAll(context: DecisionContext, speeds?: MeasuredSpeeds): LatencyPrediction[];
+  predict(action: Action, context: DecisionContext, speeds?: MeasuredSpeeds): LatencyPrediction;
+}
+
+/** How much slower than their profiles the device and the edge were measured to compute (1 = as profiled). */
+export interface MeasuredSpeeds {
+  readonly device: number;
+  readonly edge: number;
 }
 
 /** The table plus the package's measured JPEG input encodings (bytes, encode time), if any. */
@@ -88,18 +97,19 @@ export function createPlanner(deps: PolicyDeps, baseTable: LatencyTable = create
   const table = withInputEncodings(baseTable, deps.actionAccuracy ?? null);
   const actions = deps.actions ?? enumerateActions(deps.manifest);
   const loadAware = deps.loadAware ?? true;
-  const predict = (action: Action, ctx: DecisionContext): LatencyPrediction => predictFromTable(table, {
+  const predict = (action: Action, ctx: DecisionContext, speeds?: MeasuredSpeeds): LatencyPrediction => predictFromTable(table, {
     action,
     bandwidthMbps: ctx.bandwidthMbps,
     rttMs: ctx.rttMs,
     deviceLoad: loadAware ? ctx.deviceLoad : 0,
     edgeLoad: loadAware ? ctx.edgeLoad : 0,
+    ...(speeds ? { deviceSpeed: speeds.device, edgeSpeed: speeds.edge } : {}),
     ...(deps.power ? { power: deps.power } : {}),
   });
   return {
     manifest: deps.manifest, table, actions, actionScore: actionScores(deps.manifest, actions, deps.actionAccuracy ?? null),
     predict,
-    predictAll: (ctx) => actions.map((a) => predict(a, ctx)),
+    predictAll: (ctx, speeds) => actions.map((a) => predict(a, ctx, speeds)),
   };
 }
 

@@ -13,12 +13,14 @@ import { createNeurosurgeonPolicy } from './neurosurgeon.ts';
 import { createOraclePolicy } from './oracle.ts';
 import type { Policy } from './policy.ts';
 import { createRandomPolicy } from './random.ts';
+import { createTrackingPlannerPolicy } from './tracking-planner.ts';
 
 export type { PolicyDeps } from './model-planner.ts';
 
 const FACTORIES = {
   'edgent': createEdgentPolicy,
   'calibrated': createCalibratedPlannerPolicy,
+  'tracking': createTrackingPlannerPolicy,
   'device-only': createDeviceOnlyPolicy,
   'edge-only': createEdgeOnlyPolicy,
   'neurosurgeon': createNeurosurgeonPolicy,

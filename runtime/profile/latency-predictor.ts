@@ -116,6 +116,12 @@ export interface PredictConditions {
   readonly deviceLoad?: number;
   /** Edge load in [0, 1]; default 0. */
   readonly edgeLoad?: number;
+  /**
+   * Device and edge compute × these (> 0) on top of the load: how much slower than its profile
+   * a side has been measured to run (2 = twice as slow); default 1.
+   */
+  readonly deviceSpeed?: number;
+  readonly edgeSpeed?: number;
   /** Power constants for the energy; default DEFAULT_DEVICE_POWER. */
   readonly power?: DevicePowerConfig;
 }
@@ -139,6 +145,12 @@ const loadFactor = (load: number, name: string): number => {
   return load === 1 ? Number.POSITIVE_INFINITY : 1 / (1 - load);
 };
 
+function speedFactor(speed: number | undefined, name: string): number {
+  if (speed === undefined) return 1;
+  if (!(speed > 0 && Number.isFinite(speed))) throw new RangeError(`Expected ${name} > 0, actually ${speed}`);
+  return speed;
+}
+
 /**
  * Predicts one action from a precomputed table (the hot path).
  * @throws CoinferError ERR_INVALID_ACTION for an exit or partition out of range;
@@ -155,8 +167,8 @@ export function predictFromTable(table: LatencyTable, c: PredictConditions): Lat
   }
   if (!(c.bandwidthMbps >= 0)) throw new RangeError(`Expected bandwidthMbps >= 0, actually ${c.bandwidthMbps}`);
   if (!(c.rttMs >= 0)) throw new RangeError(`Expected rttMs >= 0, actually ${c.rttMs}`);
-  const dev = loadFactor(c.deviceLoad ?? 0, 'deviceLoad');
-  const edg = loadFactor(c.edgeLoad ?? 0, 'edgeLoad');
+  const dev = loadFactor(c.deviceLoad ?? 0, 'deviceLoad') * speedFactor(c.deviceSpeed, 'deviceSpeed');
+  const edg = loadFactor(c.edgeLoad ?? 0, 'edgeLoad') * speedFactor(c.edgeSpeed, 'edgeSpeed');
   const power = c.power ?? DEFAULT_DEVICE_POWER;
   const e = action.exit - 1;
   const branch = ex.branchStage;

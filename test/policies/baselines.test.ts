@@ -165,3 +165,39 @@ describe('calibrated planner', () => {
     expect(() => createPolicy('calibrated', { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP })).toThrow(/coinfer profile/);
   });
 });
+
+describe('tracking planner', () => {
+  const tracking = createPolicy('tracking', deps);
+  const calibrated = createPolicy('calibrated', deps);
+
+  it('plans as the calibrated planner while the device and the edge run as profiled', () => {
+    for (const c of contexts(200, 13)) {
+      expect(tracking.decide(obs, c)).toEqual(calibrated.decide(obs, c));
+      expect(tracking.decide(obs, { ...c, measuredSpeeds: { device: 1, edge: 1 } })).toEqual(calibrated.decide(obs, c));
+    }
+  });
+
+  it('scales the compute it predicts by the measured speeds: a 20× slower edge moves it off edge-heavy actions', () => {
+    let moved = 0, edgeBefore = 0, edgeAfter = 0;
+    for (const c of contexts(300, 14)) {
+      const a = tracking.decide(obs, c);
+      const b = tracking.decide(obs, { ...c, measuredSpeeds: { device: 1, edge: 20 } });
+      if (JSON.stringify(a) !== JSON.stringify(b)) moved++;
+      edgeBefore += predict(a, c).edgeMs;
+      edgeAfter += predict(b, c).edgeMs; // at the profile's edge speed: less work sent to the edge
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(edgeAfter).toBeLessThan(edgeBefore);
+  });
+
+  it('predicts compute × speed (the latency model it plans with)', () => {
+    const c = contexts(1, 16)[0]!;
+    const a = { exit: 5, partition: 3, encoding: 'int8' } as const;
+    const base = predictFromTable(table, { action: a, bandwidthMbps: c.bandwidthMbps, rttMs: c.rttMs });
+    const slow = predictFromTable(table, { action: a, bandwidthMbps: c.bandwidthMbps, rttMs: c.rttMs, deviceSpeed: 2, edgeSpeed: 3 });
+    expect(slow.deviceMs).toBeCloseTo(2 * base.deviceMs, 9);
+    expect(slow.edgeMs).toBeCloseTo(3 * base.edgeMs, 9);
+    expect(slow.uplinkMs).toBe(base.uplinkMs);
+    expect(() => predictFromTable(table, { action: a, bandwidthMbps: 1, rttMs: 1, edgeSpeed: 0 })).toThrow(/edgeSpeed > 0/);
+  });
+});
