@@ -25,7 +25,7 @@ import { intArg } from '../option-parsers.ts';
 import { loadScenario, scenarioComputeTimes, scenarioTraces } from '../scenario-setup.ts';
 import { evalSuite } from '../eval-suite.ts';
 
-export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,calibrated,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
+export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,calibrated,tracking,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
 /** Episodes per policy when neither --episodes nor the suite says. */
 export const DEFAULT_EVAL_EPISODES = 40;
 
