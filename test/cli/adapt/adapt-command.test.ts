@@ -30,7 +30,7 @@ describe('coinfer adapt (smoke, tiny budgets)', () => {
     expect(s.recovery === null || typeof s.recovery === 'number').toBe(true);
     expect(s.requestsToRecover === null || Number.isInteger(s.requestsToRecover)).toBe(true);
     expect(Number.isInteger(s.longestBelowFrozen)).toBe(true);
-    expect(Object.keys(s.policies).sort()).toEqual(['calibrated', 'dqn', 'dqn-online', 'dqn-online-eps0', 'dqn-online-greedy', 'edgent', 'oracle']);
+    expect(Object.keys(s.policies).sort()).toEqual(['calibrated', 'dqn', 'dqn-online', 'dqn-online-eps0', 'dqn-online-greedy', 'edgent', 'oracle', 'tracking']);
     expect(s.seeds.map((x) => x.seed)).toEqual([1, 2]);
     // every guard decision that was not a hold is one version in the registry
     const entries = await new CheckpointRegistry(versions).list();
