@@ -8,6 +8,7 @@ import type { ModelPackage } from '../../runtime/model/model-package.ts';
 import { longestBelow, meanSpread, rollingMean, shiftMetrics, type ShiftMetrics } from '../../policies/adapt-metrics.ts';
 import type { ActionCodec } from '../../env/action-codec.ts';
 import { ShiftedStream, type CoinferEnv } from './shifted-stream.ts';
+import type { ResimLog } from './resim-variant.ts';
 import { runVariant, type Variant, type VariantSeries } from './run-variant.ts';
 import type { WorldSetup, WorldShift } from './shift-worlds.ts';
 
@@ -19,6 +20,8 @@ export const LEARNER = 'dqn-online';
 export const LEARNER_GREEDY = 'dqn-online-eps0';
 /** The exploring learner's greedy choices (shadow-scored on explored requests): its policy without the exploration cost. */
 export const LEARNER_POLICY = 'dqn-online-greedy';
+/** The re-simulation variant (cli/adapt/resim-variant.ts): fine-tuned in a replay of the measured world. */
+export const RESIM = 'dqn-resim';
 
 export interface ExperimentOptions {
   readonly pkg: ModelPackage;
@@ -61,6 +64,8 @@ export interface SeedResult extends ShiftMetrics {
     /** Misses per 1000 requests of the exploring learner minus those of the ε = 0 learner, whole stream (null: no ε = 0 run). */
     readonly extraMissesPer1000VsGreedy: number | null;
   };
+  /** The re-simulation variant's figures against the oracle and the frozen policy, and its log (null: not run). */
+  readonly resim: (ShiftMetrics & ResimLog) | null;
 }
 
 type Spread = { mean: number; std: number; n: number } | null;
@@ -82,6 +87,8 @@ export interface ShiftResult {
   readonly spread: { readonly recovery: Spread; readonly requestsToRecover: Spread; readonly longestBelowFrozen: Spread; readonly frozenGap: Spread };
   readonly policies: Readonly<Record<string, { readonly accuracyOnTimeAfter: Spread; readonly meanRewardAfter: Spread; readonly missesPer1000After: Spread }>>;
   readonly exploration: { readonly extraMissesPer1000Explored: Spread; readonly unsafeExtraMissesPer1000: Spread; readonly extraMissesPer1000VsGreedy: Spread };
+  /** The re-simulation variant over seeds, as `recovery` … for the learner (null: not run). */
+  readonly resim: { readonly recovery: number | null; readonly requestsToRecover: number | null; readonly longestBelowFrozen: number; readonly spread: { readonly recovery: Spread; readonly longestBelowFrozen: Spread; readonly fineTunes: Spread } } | null;
   readonly seeds: readonly SeedResult[];
   /** Seed-averaged rolling curves (x: requests served). */
   readonly curves: { readonly x: readonly number[]; readonly reward: Readonly<Record<string, readonly number[]>>; readonly accuracyOnTime: Readonly<Record<string, readonly number[]>> };
@@ -150,8 +157,12 @@ export async function runShift(
     const pm: ShiftMetrics = oracle
       ? shiftMetrics({ oracle: oracle.reward, frozen: get(FROZEN).reward, learner: lb.greedyReward, shiftAt: o.before, horizon: o.horizon, window: o.window, target: 0.5 })
       : { ...m, longestBelowFrozen: longestBelow(rollingMean(lb.greedyReward, o.window), rollingMean(get(FROZEN).reward, o.window), o.before) };
+    const rs = runs.get(RESIM) ?? null;
+    const resim = rs && oracle && rs.resim
+      ? { ...shiftMetrics({ oracle: oracle.reward, frozen: get(FROZEN).reward, learner: rs.reward, shiftAt: o.before, horizon: o.horizon, window: o.window, target: 0.5 }), ...rs.resim }
+      : null;
     seeds.push({
-      seed, ...m, policyMetrics: pm,
+      seed, ...m, policyMetrics: pm, resim,
       policies: Object.fromEntries([...runs].map(([n, s]) => [n, figures(s, o.before, end)])),
       rollbacks: lb.rollbacks, rollbackAt: lb.rollbackAt, promotions: lb.promotions,
       exploration: {
@@ -193,11 +204,22 @@ export async function runShift(
       unsafeExtraMissesPer1000: meanSpread(seeds.map((s) => (1000 * s.exploration.unsafeExtraMisses) / requests)),
       extraMissesPer1000VsGreedy: meanSpread(seeds.map((s) => s.exploration.extraMissesPer1000VsGreedy)),
     },
+    resim: seeds.every((s) => s.resim !== null) && seeds.length > 0 ? resimOver(seeds.map((s) => s.resim!)) : null,
     seeds,
     curves: {
       x,
       reward: Object.fromEntries(names.map((n) => [n, sample(curveSums.get(n)!.reward)])),
       accuracyOnTime: Object.fromEntries(names.map((n) => [n, sample(curveSums.get(n)!.onTime)])),
     },
+  };
+}
+
+function resimOver(rs: readonly (ShiftMetrics & ResimLog)[]): NonNullable<ShiftResult['resim']> {
+  const rtr = rs.map((r) => r.requestsToRecover);
+  return {
+    recovery: meanSpread(rs.map((r) => r.recovery))?.mean ?? null,
+    requestsToRecover: rtr.some((r) => r === null) ? null : Math.max(...(rtr as number[])),
+    longestBelowFrozen: Math.max(...rs.map((r) => r.longestBelowFrozen)),
+    spread: { recovery: meanSpread(rs.map((r) => r.recovery)), longestBelowFrozen: meanSpread(rs.map((r) => r.longestBelowFrozen)), fineTunes: meanSpread(rs.map((r) => r.fineTunes.length)) },
   };
 }

@@ -24,6 +24,7 @@ import { keepAsAccurate, safeActionMask, uniformAmong, type SafeExplorationConfi
 import { predictedReward, replayShadow } from '../../policies/shadow-reward.ts';
 import type { RewardConfig } from '../../env/reward.ts';
 import type { ModelManifest } from '../../runtime/model/manifest.ts';
+import { runResim, type ResimLog, type ResimSpec } from './resim-variant.ts';
 import type { ShiftedStream } from './shifted-stream.ts';
 
 /** What the online learner variant needs. */
@@ -52,7 +53,8 @@ export interface LearnerSpec {
 export type Variant =
   | { readonly kind: 'policy'; readonly name: string; readonly policy: Policy }
   | { readonly kind: 'oracle'; readonly name: string; readonly policy: Policy }
-  | { readonly kind: 'learner'; readonly name: string; readonly spec: LearnerSpec };
+  | { readonly kind: 'learner'; readonly name: string; readonly spec: LearnerSpec }
+  | { readonly kind: 'resim'; readonly name: string; readonly spec: ResimSpec };
 
 /** What exploration cost, counted on the requests that explored (replay: exact counterfactuals). */
 export interface ExplorationCount {
@@ -81,10 +83,16 @@ export interface VariantSeries {
     readonly greedyOnTime: Uint8Array;
     readonly greedyHit: Uint8Array;
     readonly trainRounds: number; readonly promotions: number; readonly rollbacks: number; readonly rollbackAt: readonly number[]; readonly exploration: ExplorationCount } | null;
+  /** The re-simulation variant's fine-tunes and rollbacks (absent for the others). */
+  readonly resim?: ResimLog;
 }
 
 /** Serves `requests` requests of the stream (seeded with `seed`) with one variant. */
 export async function runVariant(stream: ShiftedStream, variant: Variant, o: { readonly requests: number; readonly seed: number; readonly onRequest?: () => void }): Promise<VariantSeries> {
+  if (variant.kind === 'resim') {
+    const { log, ...series } = await runResim(stream, variant.spec, o);
+    return { name: variant.name, ...series, learner: null, resim: log };
+  }
   const reward = new Float64Array(o.requests);
   const onTime = new Uint8Array(o.requests);
   const hit = new Uint8Array(o.requests);

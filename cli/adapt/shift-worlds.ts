@@ -50,13 +50,14 @@ export interface WorldSetup {
 }
 
 /**
- * A world's replay setup on the test traces, one episode of `requests` (the stream is never cut),
+ * A world's replay setup on the test traces (or `split`), one episode of `requests` (the stream is never cut),
  * scored with `reward` (the checkpoint's objective, so every policy is measured in its units).
  */
-export async function worldSetup(scenario: string, o: { readonly pkg: ModelPackage; readonly reward: RewardConfig; readonly requests: number; readonly say?: (line: string) => void }): Promise<WorldSetup> {
+export async function worldSetup(scenario: string, o: { readonly pkg: ModelPackage; readonly reward: RewardConfig; readonly requests: number; readonly say?: (line: string) => void; readonly split?: 'train' | 'test' }): Promise<WorldSetup> {
   const world = await loadScenario(scenario);
-  const input = scenarioEnvInput(world, { split: 'test', scenario: { episodeRequests: o.requests } });
+  const split = o.split ?? 'test';
+  const input = scenarioEnvInput(world, { split, scenario: { episodeRequests: o.requests } });
   const config: EnvConfigInput = { ...input, reward: o.reward };
-  const [traces, times] = await Promise.all([scenarioTraces(world, { split: 'test' }), scenarioComputeTimes(world, o.pkg, o.say)]);
+  const [traces, times] = await Promise.all([scenarioTraces(world, { split }), scenarioComputeTimes(world, o.pkg, o.say)]);
   return { name: world.name, config, traces, computeTimes: times.computeTimes, times };
 }

@@ -25,7 +25,8 @@ import { DEFAULT_SAFE_EXPLORATION } from '../../policies/safe-exploration.ts';
 import { createLatencyTableFromStages } from '../../runtime/profile/latency-predictor.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { DEFAULT_ROLLBACK_GUARD_CONFIG } from '../../agent/online/rollback-guard.ts';
-import { FROZEN, LEARNER, LEARNER_GREEDY, ORACLE, runShift, type ShiftResult } from '../adapt/adapt-experiment.ts';
+import { FROZEN, LEARNER, LEARNER_GREEDY, ORACLE, RESIM, runShift, type ShiftResult } from '../adapt/adapt-experiment.ts';
+import type { ResimSpec } from '../adapt/resim-variant.ts';
 import type { LearnerSpec, Variant } from '../adapt/run-variant.ts';
 import { selectShifts, worldSetup, type WorldSetup } from '../adapt/shift-worlds.ts';
 import type { CoinferEnv } from '../adapt/shifted-stream.ts';
@@ -78,6 +79,10 @@ export function registerAdapt(program: Command): void {
     .option('--guard-margin <r>', 'roll back when the learner trails the frozen policy by more than this mean reward over a window', rangeArg('--guard-margin', 0, 10), DEFAULT_ROLLBACK_GUARD_CONFIG.marginReward)
     .option('--guard-patience <n>', 'roll back after this many windows in a row behind by any amount', countArg('--guard-patience'), DEFAULT_ROLLBACK_GUARD_CONFIG.patienceWindows)
     .option('--guard-max-pause <n>', 'after the k-th rollback in a row, pause learning and exploration for window·2^(k−1) requests, at most this many windows (0: never pause)', intArg('--guard-max-pause', 0), DEFAULT_ROLLBACK_GUARD_CONFIG.maxPauseWindows)
+    .option('--no-resim', 'skip the re-simulation variant (replay only): fine-tuning in a replay of the world the device measured')
+    .option('--resim-steps <n>', 'env steps of each re-simulation fine-tune', countArg('--resim-steps'), 100_000)
+    .option('--resim-window <n>', 'requests per speed estimate of the re-simulation variant', countArg('--resim-window'), 200)
+    .option('--resim-tolerance <f>', 're-tune when the measured device or edge speed moved by more than this factor', rangeArg('--resim-tolerance', 1.01, 100), 1.25)
     .option('--versions <dir>', "registry root where each promotion and rollback is saved with its lineage", DEFAULT_ADAPT_VERSIONS_ROOT)
     .option('--no-versions', 'do not save the versions')
     .addOption(new Option('--env <kind>', 'replay (default), or live: real split inference on loopback with an in-process edge, no oracle (use short --before/--after)').choices(['replay', 'live'] as const).default('replay' as const))
@@ -105,7 +110,7 @@ export function registerAdapt(program: Command): void {
       const { tf } = await loadTf();
       const requests = sizes.before + sizes.after;
       const results: ShiftResult[] = [];
-      const bar = createProgress({ total: shifts.length * opts.seeds.length * (live ? 3 : 6) * requests, format: 'adapt [{bar}] {percentage}% {shift} eta {eta_formatted}', quiet: !!opts.json && !process.stderr.isTTY });
+      const bar = createProgress({ total: shifts.length * opts.seeds.length * (live ? 3 : opts.resim ? 8 : 7) * requests, format: 'adapt [{bar}] {percentage}% {shift} eta {eta_formatted}', quiet: !!opts.json && !process.stderr.isTTY });
       let done = 0;
       const base = checkpoint.meta.dqnConfig;
       const dqnConfig = resolveDqnConfig({
@@ -122,6 +127,19 @@ export function registerAdapt(program: Command): void {
           const deps = { manifest: pkg.manifest, device: t.device, edge: t.edge, stageProfiles: t.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
           const { policy: frozen, dqn } = await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: say });
           const planner = createPlanner(deps, createLatencyTableFromStages(pkg.manifest, t.stageProfiles.device, t.stageProfiles.edge));
+          // the re-simulation variant tunes in the world before the shift as the device measures it (train traces, the checkpoint's objective and mask)
+          const resimSpecOf = async (scenario: string): Promise<ResimSpec> => {
+            const w = await worldSetup(scenario, { pkg, reward: objective.reward, requests: 200, say, split: 'train' });
+            const maskFactor = (checkpoint.meta.envConfig as { deadlineMaskFactor?: number | null } | null)?.deadlineMaskFactor ?? null;
+            const alone = (await loadPolicy(`dqn:${checkpoint.id}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: () => {} })).dqn!;
+            return {
+              tf, weights: dqn!.weights, step: checkpoint.meta.step, dqnConfig: base, frozen, serveAlone: alone.serve,
+              world: { manifest: pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: { ...w.config, deadlineMaskFactor: maskFactor }, actionAccuracy: pkg.actionAccuracy },
+              steps: opts.resimSteps, windowRequests: opts.resimWindow, tolerance: opts.resimTolerance,
+              requestIntervalMs: resolveEnvConfig(worlds.before.config).scenario.requestIntervalMs,
+              guardWindow: opts.guardWindow,
+            };
+          };
           const guard = opts.guard ? { windowRequests: opts.guardWindow, marginReward: opts.guardMargin, patienceWindows: opts.guardPatience, maxPauseWindows: opts.guardMaxPause } : null;
           const learnerSpec = (seed: number, epsilon: number, save: boolean): LearnerSpec => {
             let parent = dqn!.checkpoint.id;
@@ -142,6 +160,7 @@ export function registerAdapt(program: Command): void {
             };
           };
           // live: no oracle (nothing tells the true outcome of every action) and a short stream, so the three that matter
+          const resim = !live && opts.resim ? await resimSpecOf(shift.before) : null;
           const variants = (seed: number): Variant[] => [
             ...(live ? [] : [{ kind: 'oracle', name: ORACLE, policy: createPolicy('oracle', deps) } as const]),
             { kind: 'policy', name: 'edgent', policy: createPolicy('edgent', deps) },
@@ -150,6 +169,7 @@ export function registerAdapt(program: Command): void {
             { kind: 'policy', name: FROZEN, policy: frozen },
             { kind: 'learner', name: LEARNER, spec: learnerSpec(seed, opts.epsilon, true) },
             ...(live ? [] : [{ kind: 'learner', name: LEARNER_GREEDY, spec: learnerSpec(seed, 0, false) } as const]),
+            ...(resim ? [{ kind: 'resim', name: RESIM, spec: resim } as const] : []),
           ];
           const envOf = live
             ? async (w: WorldSetup): Promise<CoinferEnv> => LiveEnv.create({ pkg, traces: w.traces, config: w.config, deviceProfile: 'edgent-rpi3b' })

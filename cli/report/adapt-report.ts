@@ -4,7 +4,7 @@
  * HTML page with one inline-SVG plot of the seed-averaged rolling curves per shift. Pure.
  */
 import type { ShiftResult } from '../adapt/adapt-experiment.ts';
-import { FROZEN, LEARNER, LEARNER_GREEDY, LEARNER_POLICY, ORACLE } from '../adapt/adapt-experiment.ts';
+import { FROZEN, LEARNER, LEARNER_GREEDY, LEARNER_POLICY, ORACLE, RESIM } from '../adapt/adapt-experiment.ts';
 import { formatTable } from '../format-table.ts';
 import { svgChart, type Series } from './svg-plot.ts';
 
@@ -42,6 +42,10 @@ export function formatAdaptText(r: AdaptReport): string {
     const rs = s.spread.recovery;
     out.push(`  recovery ${num(s.recovery)}${rs ? ` (± ${rs.std.toFixed(2)} over ${rs.n} seeds)` : ''}, loss vs oracle to recover ${pm(s.spread.frozenGap, 4)}/request; requests to recover ${s.requestsToRecover ?? 'not within the stream'} (per seed ${s.seeds.map((x) => x.requestsToRecover ?? '-').join(', ')}); longest below frozen ${s.longestBelowFrozen} (per seed ${s.seeds.map((x) => x.longestBelowFrozen).join(', ')})`);
     out.push(`  the learner's greedy policy alone (exploration cost excluded): recovery ${num(s.policyRecovery)}, requests to recover ${s.seeds.map((x) => x.policyMetrics.requestsToRecover ?? '-').join(', ')}, longest below frozen ${s.seeds.map((x) => x.policyMetrics.longestBelowFrozen).join(', ')}`);
+    if (s.resim) {
+      const tunes = s.seeds.map((x) => x.resim?.fineTunes.map((f) => `#${f.requestIndex}→${f.servingFrom} (device ×${f.speeds.device.toFixed(2)}, edge ×${f.speeds.edge.toFixed(2)}, ${f.seconds.toFixed(0)} s)`).join(' ') || 'none').join('; ');
+      out.push(`  re-simulation (fine-tuned in a replay of the measured world): recovery ${num(s.resim.recovery)} (per seed ${s.seeds.map((x) => num(x.resim?.recovery ?? null)).join(', ')}), requests to recover ${s.resim.requestsToRecover ?? 'not within the stream'}, longest below frozen ${s.resim.longestBelowFrozen}; fine-tunes ${tunes}; rollbacks at ${s.seeds.map((x) => x.resim?.rollbackAt.join(' ') || '-').join('; ')}`);
+    }
     out.push(`  guard: ${s.seeds.map((x) => `${x.rollbacks} rollbacks/${x.promotions} promotions`).join('; ')}`);
     if (r.env === 'live') {
       const d = (n: string): number | undefined => s.policies[n]?.meanRewardAfter?.mean;
@@ -53,7 +57,7 @@ export function formatAdaptText(r: AdaptReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', [LEARNER_POLICY]: '#ff7f0e', edgent: '#2ca02c', calibrated: '#9467bd' };
+const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', [LEARNER_POLICY]: '#ff7f0e', edgent: '#2ca02c', calibrated: '#9467bd', tracking: '#8c564b', [RESIM]: '#17becf' };
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The HTML page: per shift, the rolling reward and accuracy-on-time curves and the figures. */
@@ -65,7 +69,7 @@ export function renderAdaptHtml(r: AdaptReport): string {
     const ys = Object.values(s.curves.reward).flat();
     const yMin = Math.floor(Math.min(...ys) * 20) / 20, yMax = Math.ceil(Math.max(...ys) * 20) / 20;
     const shiftLine: Series = { name: `shift (request ${s.shiftAt})`, color: '#000000', style: 'line', points: [[s.shiftAt, yMin], [s.shiftAt, yMax]] };
-    return `<h2>${esc(s.name)}</h2><p>${esc(s.description)} (${esc(s.before)} → ${esc(s.after)}). Recovery ${num(s.recovery)}, requests to recover ${s.requestsToRecover ?? 'not within the stream'}, longest below frozen ${s.longestBelowFrozen} requests.</p>
+    return `<h2>${esc(s.name)}</h2><p>${esc(s.description)} (${esc(s.before)} → ${esc(s.after)}). Recovery ${num(s.recovery)}, requests to recover ${s.requestsToRecover ?? 'not within the stream'}, longest below frozen ${s.longestBelowFrozen} requests.${s.resim ? ` Re-simulation (${RESIM}): recovery ${num(s.resim.recovery)}, requests to recover ${s.resim.requestsToRecover ?? 'not within the stream'}, longest below frozen ${s.resim.longestBelowFrozen}.` : ''}</p>
 ${svgChart([...series(s.curves.reward), shiftLine], { title: `rolling reward (window ${r.window}, mean of ${r.seeds.length} seeds)`, xLabel: 'requests served', yLabel: 'reward', yMin, yMax, height: 320 })}
 ${svgChart(series(s.curves.accuracyOnTime), { title: 'rolling accuracy on time', xLabel: 'requests served', yLabel: 'correct and on time' })}`;
   });

@@ -30,7 +30,7 @@ describe('coinfer adapt (smoke, tiny budgets)', () => {
     expect(s.recovery === null || typeof s.recovery === 'number').toBe(true);
     expect(s.requestsToRecover === null || Number.isInteger(s.requestsToRecover)).toBe(true);
     expect(Number.isInteger(s.longestBelowFrozen)).toBe(true);
-    expect(Object.keys(s.policies).sort()).toEqual(['calibrated', 'dqn', 'dqn-online', 'dqn-online-eps0', 'dqn-online-greedy', 'edgent', 'oracle', 'tracking']);
+    expect(Object.keys(s.policies).sort()).toEqual(['calibrated', 'dqn', 'dqn-online', 'dqn-online-eps0', 'dqn-online-greedy', 'dqn-resim', 'edgent', 'oracle', 'tracking']);
     expect(s.seeds.map((x) => x.seed)).toEqual([1, 2]);
     // every guard decision that was not a hold is one version in the registry
     const entries = await new CheckpointRegistry(versions).list();
@@ -40,6 +40,19 @@ describe('coinfer adapt (smoke, tiny budgets)', () => {
     const page = await readFile(html, 'utf8');
     expect(page).toContain('<svg');
     expect(page).toContain('edge-contention');
+  });
+
+  it('re-simulates after the device slows down: the measured speed triggers a fine-tune in a replay of that world, served after its training time', async () => {
+    const { stdout } = await run('node', ['bin/coinfer.js', 'adapt', '--shifts', 'device-2x-slower', '--seeds', '1', '--before', '60', '--after', '120', '--horizon', '100', '--window', '20',
+      '--resim-window', '30', '--resim-steps', '2000', '--no-versions', '--json'], { cwd: repo, timeout: 120_000 });
+    const s = (JSON.parse(stdout) as { shifts: (Shift & { resim: { recovery: number | null; longestBelowFrozen: number } | null; seeds: { resim: { fineTunes: { requestIndex: number; servingFrom: number; speeds: { device: number } }[] } }[] })[] }).shifts[0]!;
+    expect(s.resim).not.toBeNull();
+    expect(Number.isInteger(s.resim!.longestBelowFrozen)).toBe(true);
+    const tunes = s.seeds[0]!.resim.fineTunes;
+    expect(tunes.length).toBeGreaterThanOrEqual(1);
+    expect(tunes[0]!.requestIndex).toBeGreaterThanOrEqual(60); // not before the shift: the world before is the reference
+    expect(tunes[0]!.speeds.device).toBeGreaterThan(1.25); // it measured the slower device (still settling after 15 requests)
+    expect(tunes[0]!.servingFrom).toBeGreaterThan(tunes[0]!.requestIndex);
   });
 
   it('refuses the device shift live, where nothing slows the device down (exit 2)', async () => {
