@@ -8,13 +8,22 @@
 import { CoinferError } from '../common/errors.ts';
 import { createLatencyTableFromStages } from '../runtime/profile/latency-predictor.ts';
 import { searchPolicy } from './edgent.ts';
-import { createPlanner, type PolicyDeps } from './model-planner.ts';
+import { createPlanner, type Planner, type PolicyDeps } from './model-planner.ts';
 import type { Policy } from './policy.ts';
+
+/**
+ * A planner over the fused per-stage fits (the calibrated and the tracking planner's).
+ * @param who the policy's name, for the error
+ * @throws CoinferError ERR_PROFILE_NOT_FOUND when `deps` carries no stage profiles
+ */
+export function createStagePlanner(deps: PolicyDeps, who: string): Planner {
+  if (!deps.stageProfiles) {
+    throw new CoinferError('ERR_PROFILE_NOT_FOUND', `The ${who} planner needs fused per-stage latency fits of ${deps.manifest.name}'s device and edge; the replay env derives them from its compute times, and \`coinfer profile --model DIR --side device|edge\` fits them on a machine`);
+  }
+  return createPlanner(deps, createLatencyTableFromStages(deps.manifest, deps.stageProfiles.device, deps.stageProfiles.edge));
+}
 
 /** @throws CoinferError ERR_PROFILE_NOT_FOUND when `deps` carries no stage profiles */
 export function createCalibratedPlannerPolicy(deps: PolicyDeps): Policy {
-  if (!deps.stageProfiles) {
-    throw new CoinferError('ERR_PROFILE_NOT_FOUND', `The calibrated planner needs fused per-stage latency fits of ${deps.manifest.name}'s device and edge; the replay env derives them from its compute times, and \`coinfer profile --model DIR --side device|edge\` fits them on a machine`);
-  }
-  return searchPolicy('calibrated', createPlanner(deps, createLatencyTableFromStages(deps.manifest, deps.stageProfiles.device, deps.stageProfiles.edge)), 'fused per-stage model');
+  return searchPolicy('calibrated', createStagePlanner(deps, 'calibrated'), 'fused per-stage model');
 }

@@ -7,15 +7,12 @@
  * device or a slow edge; Edgent and the calibrated planner plan with the profiles as they are.
  */
 import { measuredSpeedsOf } from '../env/observation.ts';
-import { createCalibratedPlannerPolicy } from './calibrated-planner.ts';
+import { createStagePlanner } from './calibrated-planner.ts';
 import { searchPolicy } from './edgent.ts';
-import { createPlanner, type PolicyDeps } from './model-planner.ts';
+import type { PolicyDeps } from './model-planner.ts';
 import type { Policy } from './policy.ts';
-import { createLatencyTableFromStages } from '../runtime/profile/latency-predictor.ts';
 
-/** @throws CoinferError ERR_PROFILE_NOT_FOUND when `deps` carries no stage profiles (as the calibrated planner) */
+/** @throws CoinferError ERR_PROFILE_NOT_FOUND when `deps` carries no stage profiles */
 export function createTrackingPlannerPolicy(deps: PolicyDeps): Policy {
-  if (!deps.stageProfiles) return createCalibratedPlannerPolicy(deps); // throws its error
-  const planner = createPlanner(deps, createLatencyTableFromStages(deps.manifest, deps.stageProfiles.device, deps.stageProfiles.edge));
-  return searchPolicy('tracking', planner, 'fused per-stage model × measured speeds', (obs, ctx) => ctx.measuredSpeeds ?? measuredSpeedsOf(obs));
+  return searchPolicy('tracking', createStagePlanner(deps, 'tracking'), 'fused per-stage model × measured speeds', (obs, ctx) => ctx.measuredSpeeds ?? measuredSpeedsOf(obs));
 }
