@@ -18,6 +18,7 @@
  * load.set({ activeDevices: 2, utilisation: 0.3 });
  * await load.close();
  */
+import { setMaxListeners } from 'node:events';
 import { CoinferError } from '../common/errors.ts';
 import type { Rng } from '../common/rng.ts';
 import { EdgeClient } from '../runtime/device/edge-client.ts';
@@ -25,6 +26,7 @@ import { realClock } from '../runtime/link/clock.ts';
 import type { ModelPackage } from '../runtime/model/model-package.ts';
 import { encodeRequest } from '../runtime/wire/protocol.ts';
 import { rankMedian } from '../common/rank-quantile.ts';
+import { MAX_OTHER_DEVICES } from './scenario.ts';
 
 export interface EdgeLoadOptions {
   readonly pkg: ModelPackage;
@@ -72,7 +74,7 @@ export class EdgeLoad {
   /** Arrival rate of each device now, requests per ms (0 = idle). */
   readonly #ratePerMs: Float64Array;
   /** Aborted whenever the rates change (sleeping devices redraw) and on close. */
-  #epoch = new AbortController();
+  #epoch = EdgeLoad.#newEpoch();
   #loops: Promise<void>[] = [];
   #serviceMs = Number.NaN;
   #closed = false;
@@ -166,8 +168,15 @@ export class EdgeLoad {
     if (changed && !this.#closed) {
       // Poisson arrivals are memoryless: waking the sleepers to redraw at the new rate is exact.
       this.#epoch.abort();
-      this.#epoch = new AbortController();
+      this.#epoch = EdgeLoad.#newEpoch();
     }
+  }
+
+  /** Every simulated device (up to 30) waits on the epoch's signal at once, a sleep and a send each: not a listener leak. */
+  static #newEpoch(): AbortController {
+    const c = new AbortController();
+    setMaxListeners(4 * MAX_OTHER_DEVICES, c.signal);
+    return c;
   }
 
   async #run(d: SimDevice, i: number): Promise<void> {
