@@ -131,7 +131,7 @@ export function registerAdapt(program: Command): void {
           const resimSpecOf = async (scenario: string): Promise<ResimSpec> => {
             const w = await worldSetup(scenario, { pkg, reward: objective.reward, requests: 200, say, split: 'train' });
             const maskFactor = (checkpoint.meta.envConfig as { deadlineMaskFactor?: number | null } | null)?.deadlineMaskFactor ?? null;
-            const alone = (await loadPolicy(`dqn:${checkpoint.id}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: () => {} })).dqn!;
+            const alone = (await loadPolicy(`dqn:${checkpoint.dir}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: () => {} })).dqn!;
             return {
               tf, weights: dqn!.weights, step: checkpoint.meta.step, dqnConfig: base, frozen, serveAlone: alone.serve,
               world: { manifest: pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: { ...w.config, deadlineMaskFactor: maskFactor }, actionAccuracy: pkg.actionAccuracy },
