@@ -9,7 +9,7 @@
  */
 import { CoinferError } from '../common/errors.ts';
 import type { Rng } from '../common/rng.ts';
-import { maskedArgmax, uniformValidAction } from './masked-argmax.ts';
+import { maskedArgmax, uniformValidAction } from '../common/masked-argmax.ts';
 import type { NetworkWeights, WeightTensor } from './q-network.ts';
 
 interface Dense {

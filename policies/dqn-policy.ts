@@ -3,7 +3,7 @@
  * indices. Acting runs a plain-JS forward pass on its own weight copy (agent/acting-policy.ts),
  * so the weights can be hot-swapped by an online learner without pausing decisions.
  */
-import { CoinferError } from '../common/errors.ts';
+import { maskedArgmax } from '../common/masked-argmax.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
 import type { Action } from '../runtime/action.ts';
@@ -68,7 +68,7 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
     const x = input(obs);
     if (anchor === undefined) return opts.acting.decide(x, mask);
     const q = opts.acting.qValues(x);
-    const a = bestValid(q, mask);
+    const a = maskedArgmax(q, mask);
     const b = opts.codec.encode(anchor.policy.decide(obs, ctx));
     if (a === b || !mask[b]) return a;
     if (q[a]! - q[b]! < anchor.margin) return b;
@@ -88,14 +88,6 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
       return `${opts.codec.labels[i]} (Q=${q[i]!.toFixed(3)}, next best ${secondBest(q, i, mask, opts.codec.labels)})`;
     },
   };
-}
-
-/** The valid action of largest Q (lowest index on ties), as the acting network's own `decide`. */
-function bestValid(q: Float32Array, mask: Uint8Array): number {
-  let best = -1;
-  for (let i = 0; i < q.length; i++) if (mask[i] && (best < 0 || q[i]! > q[best]!)) best = i;
-  if (best < 0) throw new CoinferError('ERR_INVALID_ARGUMENT', 'Expected an action mask with at least one valid action, actually none');
-  return best;
 }
 
 function secondBest(q: Float32Array, best: number, mask: Uint8Array, labels: readonly string[]): string {

@@ -15,7 +15,7 @@ import { ActingPolicy } from '../acting-policy.ts';
 import type { DqnConfig } from '../dqn-config.ts';
 import type { VectorEnv } from '../env-vector.ts';
 import { epsilonAt } from '../epsilon-schedule.ts';
-import { uniformValidAction } from '../masked-argmax.ts';
+import { uniformValidAction } from '../../common/masked-argmax.ts';
 import { VecNStep } from '../vec-n-step.ts';
 import type { TransitionPublisher } from './transition-publisher.ts';
 import type { WeightsMessage } from './weights-codec.ts';

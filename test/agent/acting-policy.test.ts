@@ -1,7 +1,7 @@
 import { beforeAll, describe, it, expect } from 'vitest';
 import { ActingPolicy } from '../../agent/acting-policy.ts';
 import { resolveDqnConfig } from '../../agent/dqn-config.ts';
-import { maskedArgmax } from '../../agent/masked-argmax.ts';
+import { maskedArgmax } from '../../common/masked-argmax.ts';
 import { createQNetwork, readWeights } from '../../agent/q-network.ts';
 import { DqnLearner } from '../../agent/dqn-learner.ts';
 import { CoinferError } from '../../common/errors.ts';

@@ -2,7 +2,7 @@ import { beforeAll, describe, it, expect } from 'vitest';
 import { ActingPolicy } from '../../agent/acting-policy.ts';
 import { resolveDqnConfig, type DqnConfigInput } from '../../agent/dqn-config.ts';
 import { DqnLearner } from '../../agent/dqn-learner.ts';
-import { maskedArgmax } from '../../agent/masked-argmax.ts';
+import { maskedArgmax } from '../../common/masked-argmax.ts';
 import { readWeights, type NetworkWeights } from '../../agent/q-network.ts';
 import { ReplayMemory, type TransitionBatch } from '../../agent/replay-memory.ts';
 import { CoinferError } from '../../common/errors.ts';

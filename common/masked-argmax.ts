@@ -1,9 +1,9 @@
 /**
- * Action selection under an action mask, on plain typed arrays (pure; shared by the learner and
- * the acting policy).
+ * Action selection under an action mask, on plain typed arrays (pure; shared by the learner, the
+ * acting network and the served DQN policy).
  */
-import { CoinferError } from '../common/errors.ts';
-import type { Rng } from '../common/rng.ts';
+import { CoinferError } from './errors.ts';
+import type { Rng } from './rng.ts';
 
 function checkMask(values: ArrayLike<number>, mask: Uint8Array): void {
   if (mask.length !== values.length) {

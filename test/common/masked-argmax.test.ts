@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { epsilonGreedy, maskedArgmax, uniformValidAction } from '../../agent/masked-argmax.ts';
+import { epsilonGreedy, maskedArgmax, uniformValidAction } from '../../common/masked-argmax.ts';
 import { CoinferError } from '../../common/errors.ts';
 import { createRng } from '../../common/rng.ts';
 
