@@ -19,10 +19,9 @@ import { ActionCodec } from '../../env/action-codec.ts';
 import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import { resolveEnvConfig } from '../../env/replay-config.ts';
 import { objectiveOf } from '../../env/scenario-file.ts';
-import { createPlanner } from '../../policies/model-planner.ts';
+import { createStagePlanner } from '../../policies/calibrated-planner.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { DEFAULT_SAFE_EXPLORATION } from '../../policies/safe-exploration.ts';
-import { createLatencyTableFromStages } from '../../runtime/profile/latency-predictor.ts';
 import { DEFAULT_MODEL_DIR, loadModelPackage } from '../../runtime/model/model-package.ts';
 import { DEFAULT_ROLLBACK_GUARD_CONFIG } from '../../agent/online/rollback-guard.ts';
 import { FROZEN, LEARNER, LEARNER_GREEDY, ORACLE, RESIM, runShift, type ShiftResult } from '../adapt/adapt-experiment.ts';
@@ -126,7 +125,7 @@ export function registerAdapt(program: Command): void {
           // planners know the world before the shift (its profiles); what changed they see only through the observation
           const deps = { manifest: pkg.manifest, device: t.device, edge: t.edge, stageProfiles: t.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
           const { policy: frozen, dqn } = await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: say });
-          const planner = createPlanner(deps, createLatencyTableFromStages(pkg.manifest, t.stageProfiles.device, t.stageProfiles.edge));
+          const planner = createStagePlanner(deps, 'calibrated');
           // the re-simulation variant tunes in the world before the shift as the device measures it (train traces, the checkpoint's objective and mask)
           const resimSpecOf = async (scenario: string): Promise<ResimSpec> => {
             const w = await worldSetup(scenario, { pkg, reward: objective.reward, requests: 200, say, split: 'train' });
