@@ -3,20 +3,16 @@
  * root shell with apt-get (CI), it is installed first, as test/global-setup.ts does for
  * Fashion-MNIST; otherwise `startRedis` resolves with the reason and the tests skip with it.
  */
-import { spawnSync } from 'node:child_process';
 import { REDIS_BINARY, hasBinary, startLocalRedis, type LocalRedis } from '../../cli/local-redis.ts';
+import { aptInstall, canAptInstall } from './apt-install.ts';
 
 export type RedisHandle = LocalRedis;
 
 /** Installs redis-server with apt-get when missing and possible; the reason when not. */
 export function ensureRedisBinary(): string | null {
   if (hasBinary(REDIS_BINARY)) return null;
-  if (process.getuid?.() !== 0 || !hasBinary('apt-get')) return `${REDIS_BINARY} is not installed and this is not a root shell with apt-get: install Debian's redis-server to run the distributed tests`;
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', 'redis-server'], { stdio: 'ignore', timeout: 300_000 }).status === 0;
-  if (!install()) {
-    spawnSync('apt-get', ['update', '-q'], { stdio: 'ignore', timeout: 300_000 });
-    if (!install()) return 'apt-get could not install redis-server';
-  }
+  if (!canAptInstall()) return `${REDIS_BINARY} is not installed and this is not a root shell with apt-get: install Debian's redis-server to run the distributed tests`;
+  if (!aptInstall('redis-server')) return 'apt-get could not install redis-server';
   return hasBinary(REDIS_BINARY) ? null : 'redis-server is still missing after apt-get install';
 }
 
