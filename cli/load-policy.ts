@@ -27,6 +27,7 @@ import type { ActionCodec } from '../env/action-codec.ts';
 import { observationSizeOf } from '../env/observation.ts';
 import { profileFromLatencyTable } from '../env/action-profile.ts';
 import { writeDeadlineMask } from '../env/deadline-mask.ts';
+import { jpegInputEncodings } from '../runtime/model/action-accuracy.ts';
 import type { DecisionContext } from '../env/decision-context.ts';
 import { createLatencyTable, createLatencyTableFromStages } from '../runtime/profile/latency-predictor.ts';
 import { createDqnPolicy, type QActor } from '../policies/dqn-policy.ts';
@@ -176,9 +177,7 @@ function trainedMask(c: ResolvedCheckpoint, deps: LoadPolicyDeps): ((obs: Float3
   if (typeof factor !== 'number') return null;
   const d = deps.policyDeps;
   const base = d.stageProfiles ? createLatencyTableFromStages(d.manifest, d.stageProfiles.device, d.stageProfiles.edge) : createLatencyTable(d.manifest, d.device, d.edge);
-  const jpeg = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
-  for (const e of d.actionAccuracy?.inputEncodings ?? []) if (e.encoding === 'jpeg') jpeg.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
-  const profile = profileFromLatencyTable({ ...base, inputEncodings: jpeg }, deps.codec.actions, new Float64Array(deps.codec.size));
+  const profile = profileFromLatencyTable({ ...base, inputEncodings: jpegInputEncodings(d.actionAccuracy ?? null) }, deps.codec.actions, new Float64Array(deps.codec.size));
   return (obs, ctx) => {
     const out = new Uint8Array(deps.codec.size);
     writeDeadlineMask(out, 0, profile, ctx, obs, 0, factor);

@@ -51,7 +51,7 @@ import { loadSamples, type SampleSet } from '../runtime/model/samples.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
 import { ActionCodec } from './action-codec.ts';
 import { exitAccuracies } from './action-table.ts';
-import { actionAccuracyOf } from '../runtime/model/action-accuracy.ts';
+import { actionAccuracyOf, jpegInputEncodings } from '../runtime/model/action-accuracy.ts';
 import type { DecisionContext } from './decision-context.ts';
 import { EdgeLoad, type EdgeLoadStats } from './edge-load.ts';
 import type { Env, ResetResult, StepResult } from './env.ts';
@@ -345,9 +345,7 @@ export class LiveEnv implements Env<Float32Array, number, CoinferInfo> {
 function defaultActionProfile(pkg: ModelPackage, codec: ActionCodec, accuracy: Float64Array, opts: LiveEnvOptions): ActionProfile {
   const device = profileRegression(opts.deviceProfile ?? 'edgent-rpi3b') ?? EDGENT_RPI3B;
   const edge = profileRegression(opts.edgeProfile ?? 'edgent-desktop') ?? EDGENT_DESKTOP;
-  const jpeg = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
-  for (const e of pkg.actionAccuracy?.inputEncodings ?? []) if (e.encoding === 'jpeg') jpeg.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
-  return profileFromLatencyTable({ ...createLatencyTable(pkg.manifest, device, edge), inputEncodings: jpeg }, codec.actions, accuracy);
+  return profileFromLatencyTable({ ...createLatencyTable(pkg.manifest, device, edge), inputEncodings: jpegInputEncodings(pkg.actionAccuracy) }, codec.actions, accuracy);
 }
 
 function popcount(x: number): number {

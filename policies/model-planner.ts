@@ -10,7 +10,7 @@ import type { DevicePowerConfig } from '../runtime/profile/energy-model.ts';
 import type { LayerRegressionProfile } from '../runtime/profile/layer-regression.ts';
 import { createLatencyTable, predictFromTable, type LatencyPrediction, type LatencyTable } from '../runtime/profile/latency-predictor.ts';
 import type { StageLatencyProfile } from '../runtime/profile/stage-fit.ts';
-import { actionAccuracyOf, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
+import { actionAccuracyOf, jpegInputEncodings, type ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 
 /** What `createPolicy` gives a baseline. */
 export interface PolicyDeps {
@@ -84,9 +84,7 @@ export interface MeasuredSpeeds {
 /** The table plus the package's measured JPEG input encodings (bytes, encode time), if any. */
 function withInputEncodings(table: LatencyTable, file: ActionAccuracyFile | null): LatencyTable {
   if (file === null || table.inputEncodings !== undefined) return table;
-  const m = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
-  for (const e of file.inputEncodings) if (e.encoding === 'jpeg') m.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
-  return { ...table, inputEncodings: m };
+  return { ...table, inputEncodings: jpegInputEncodings(file) };
 }
 
 /**

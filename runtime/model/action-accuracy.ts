@@ -98,6 +98,13 @@ export function measuredInputEncoding(file: ActionAccuracyFile | null, encoding:
   return file.inputEncodings.find((e) => e.encoding === 'jpeg' && e.quality === q) ?? null;
 }
 
+/** The measured JPEG input encodings by encoding name (`jpeg90` → mean bytes, median encode ms), as a latency table takes them; empty without a file. */
+export function jpegInputEncodings(file: ActionAccuracyFile | null): Map<string, { meanBytes: number; encodeMsMedian: number }> {
+  const m = new Map<string, { meanBytes: number; encodeMsMedian: number }>();
+  for (const e of file?.inputEncodings ?? []) if (e.encoding === 'jpeg') m.set(`jpeg${e.quality}`, { meanBytes: e.meanBytes, encodeMsMedian: e.encodeMsMedian });
+  return m;
+}
+
 /**
  * McNemar's test (with continuity correction) on paired per-sample correctness: do `a` and `b`
  * differ in accuracy beyond chance at the 5% level? Only the discordant samples count.
