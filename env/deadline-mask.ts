@@ -11,10 +11,7 @@
  */
 import type { ActionProfile } from './action-profile.ts';
 import { measuredSpeedsOf } from './observation.ts';
-import type { PlannerInputs } from './planner-slack.ts';
-
-
-const stretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, load)));
+import { factoredLatencyMs, loadStretch, type PlannerInputs } from './planner-slack.ts';
 
 /**
  * Writes the mask of action validity (1 valid) into `out` at `outOffset` (profile.size entries).
@@ -24,14 +21,12 @@ const stretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, lo
  */
 export function writeDeadlineMask(out: Uint8Array, outOffset: number, p: ActionProfile, c: PlannerInputs, observation: Float32Array, obsOffset: number, factor: number): number {
   const speeds = measuredSpeedsOf(observation, obsOffset);
-  const ds = speeds.device * stretch(c.deviceLoad);
-  const es = speeds.edge * stretch(c.edgeLoad);
-  const mbps = c.bandwidthMbps > 0 ? c.bandwidthMbps : 1e-6;
+  const ds = speeds.device * loadStretch(c.deviceLoad);
+  const es = speeds.edge * loadStretch(c.edgeLoad);
   const limitMs = factor * c.deadlineMs;
   let valid = 0, fastest = 0, fastestMs = Infinity;
   for (let a = 0; a < p.size; a++) {
-    let ms = p.deviceMs[a]! * ds;
-    if (!p.local[a]) ms += (p.bytes[a]! * 8) / (mbps * 1000) + c.rttMs + p.edgeMs[a]! * es;
+    const ms = factoredLatencyMs(p, a, c, ds, es);
     if (ms < fastestMs) { fastestMs = ms; fastest = a; }
     const ok = ms <= limitMs ? 1 : 0;
     out[outOffset + a] = ok;

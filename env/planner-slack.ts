@@ -17,14 +17,23 @@ export interface PlannerInputs {
   readonly edgeLoad: number;
 }
 
-const stretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, load)));
+/** How much a side's compute stretches under background load (1 / (1 − load), load clamped to [0, 0.99]). */
+export const loadStretch = (load: number): number => 1 / (1 - Math.min(0.99, Math.max(0, load)));
 
-/** Predicted latency of action `a`, ms (Edgent's model over the profile). */
-export function plannedLatencyMs(p: ActionProfile, a: number, c: PlannerInputs): number {
-  const deviceMs = p.deviceMs[a]! * stretch(c.deviceLoad);
+/**
+ * Predicted latency of action `a`, ms (Edgent's model over the profile), with the device's and
+ * the edge's compute × `deviceFactor` and `edgeFactor` (load stretch, measured slowness).
+ */
+export function factoredLatencyMs(p: ActionProfile, a: number, c: Pick<PlannerInputs, 'bandwidthMbps' | 'rttMs'>, deviceFactor: number, edgeFactor: number): number {
+  const deviceMs = p.deviceMs[a]! * deviceFactor;
   if (p.local[a]) return deviceMs;
   const mbps = c.bandwidthMbps > 0 ? c.bandwidthMbps : 1e-6;
-  return deviceMs + (p.bytes[a]! * 8) / (mbps * 1000) + c.rttMs + p.edgeMs[a]! * stretch(c.edgeLoad);
+  return deviceMs + (p.bytes[a]! * 8) / (mbps * 1000) + c.rttMs + p.edgeMs[a]! * edgeFactor;
+}
+
+/** Predicted latency of action `a`, ms (Edgent's model over the profile, loads stretching compute). */
+export function plannedLatencyMs(p: ActionProfile, a: number, c: PlannerInputs): number {
+  return factoredLatencyMs(p, a, c, loadStretch(c.deviceLoad), loadStretch(c.edgeLoad));
 }
 
 /** (deadline − predicted) / deadline, clamped to [−1, 1]. */
@@ -39,8 +48,9 @@ export function slackOf(deadlineMs: number, predictedMs: number): number {
  */
 export function plannerPick(p: ActionProfile, c: PlannerInputs): { readonly action: number; readonly latencyMs: number; readonly feasible: boolean } {
   let best = -1, bestMs = Infinity, fastest = 0, fastestMs = Infinity;
+  const ds = loadStretch(c.deviceLoad), es = loadStretch(c.edgeLoad);
   for (let a = 0; a < p.size; a++) {
-    const ms = plannedLatencyMs(p, a, c);
+    const ms = factoredLatencyMs(p, a, c, ds, es);
     if (ms < fastestMs) { fastest = a; fastestMs = ms; }
     if (!(ms <= c.deadlineMs)) continue;
     if (best < 0 || p.accuracy[a]! > p.accuracy[best]! || (p.accuracy[a] === p.accuracy[best] && ms < bestMs)) { best = a; bestMs = ms; }
