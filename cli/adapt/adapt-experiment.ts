@@ -70,25 +70,29 @@ export interface SeedResult extends ShiftMetrics {
 
 type Spread = { mean: number; std: number; n: number } | null;
 
-export interface ShiftResult {
-  readonly name: string;
-  readonly description: string;
-  readonly before: string;
-  readonly after: string;
-  readonly shiftAt: number;
+/** What `recovery` and its companions say over seeds (the learner's at the top of a ShiftResult, the re-simulation's in `resim`). */
+export interface SeedsFigures {
   /** Mean over seeds of the per-seed recovery (null: no seed had a loss to recover). */
   readonly recovery: number | null;
   /** The slowest seed's requests to recover (null when a seed never recovered within the stream). */
   readonly requestsToRecover: number | null;
   /** The longest stretch over all seeds. */
   readonly longestBelowFrozen: number;
+  readonly spread: { readonly recovery: Spread; readonly requestsToRecover: Spread; readonly longestBelowFrozen: Spread; readonly frozenGap: Spread };
+}
+
+export interface ShiftResult extends SeedsFigures {
+  readonly name: string;
+  readonly description: string;
+  readonly before: string;
+  readonly after: string;
+  readonly shiftAt: number;
   /** Mean over seeds of the recovery of the learner's greedy policy (exploration cost excluded). */
   readonly policyRecovery: number | null;
-  readonly spread: { readonly recovery: Spread; readonly requestsToRecover: Spread; readonly longestBelowFrozen: Spread; readonly frozenGap: Spread };
   readonly policies: Readonly<Record<string, { readonly accuracyOnTimeAfter: Spread; readonly meanRewardAfter: Spread; readonly missesPer1000After: Spread }>>;
   readonly exploration: { readonly extraMissesPer1000Explored: Spread; readonly unsafeExtraMissesPer1000: Spread; readonly extraMissesPer1000VsGreedy: Spread };
   /** The re-simulation variant over seeds, as `recovery` … for the learner (null: not run). */
-  readonly resim: { readonly recovery: number | null; readonly requestsToRecover: number | null; readonly longestBelowFrozen: number; readonly spread: { readonly recovery: Spread; readonly longestBelowFrozen: Spread; readonly fineTunes: Spread } } | null;
+  readonly resim: (SeedsFigures & { readonly fineTunes: Spread }) | null;
   readonly seeds: readonly SeedResult[];
   /** Seed-averaged rolling curves (x: requests served). */
   readonly curves: { readonly x: readonly number[]; readonly reward: Readonly<Record<string, readonly number[]>>; readonly accuracyOnTime: Readonly<Record<string, readonly number[]>> };
@@ -181,19 +185,10 @@ export async function runShift(
   for (let i = o.curveEvery - 1; i < requests; i += o.curveEvery) x.push(i + 1);
   const sample = (xs: Float64Array): number[] => x.map((k) => Number(xs[k - 1]!.toFixed(4)));
   const names = [...curveSums.keys()];
-  const rtr = seeds.map((s) => s.requestsToRecover);
   return {
     name: shift.name, description: shift.description, before: shift.before, after: shift.after, shiftAt: o.before,
-    recovery: meanSpread(seeds.map((s) => s.recovery))?.mean ?? null,
-    requestsToRecover: rtr.some((r) => r === null) ? null : Math.max(...(rtr as number[])),
-    longestBelowFrozen: Math.max(...seeds.map((s) => s.longestBelowFrozen)),
+    ...overSeeds(seeds),
     policyRecovery: meanSpread(seeds.map((s) => s.policyMetrics.recovery))?.mean ?? null,
-    spread: {
-      recovery: meanSpread(seeds.map((s) => s.recovery)),
-      requestsToRecover: meanSpread(rtr),
-      longestBelowFrozen: meanSpread(seeds.map((s) => s.longestBelowFrozen)),
-      frozenGap: meanSpread(seeds.map((s) => s.frozenGap)),
-    },
     policies: Object.fromEntries(names.map((n) => [n, {
       accuracyOnTimeAfter: meanSpread(seeds.map((s) => s.policies[n]!.accuracyOnTimeAfter)),
       meanRewardAfter: meanSpread(seeds.map((s) => s.policies[n]!.meanRewardAfter)),
@@ -204,7 +199,7 @@ export async function runShift(
       unsafeExtraMissesPer1000: meanSpread(seeds.map((s) => (1000 * s.exploration.unsafeExtraMisses) / requests)),
       extraMissesPer1000VsGreedy: meanSpread(seeds.map((s) => s.exploration.extraMissesPer1000VsGreedy)),
     },
-    resim: seeds.every((s) => s.resim !== null) && seeds.length > 0 ? resimOver(seeds.map((s) => s.resim!)) : null,
+    resim: seeds.length > 0 && seeds.every((s) => s.resim !== null) ? { ...overSeeds(seeds.map((s) => s.resim!)), fineTunes: meanSpread(seeds.map((s) => s.resim!.fineTunes.length)) } : null,
     seeds,
     curves: {
       x,
@@ -214,12 +209,18 @@ export async function runShift(
   };
 }
 
-function resimOver(rs: readonly (ShiftMetrics & ResimLog)[]): NonNullable<ShiftResult['resim']> {
-  const rtr = rs.map((r) => r.requestsToRecover);
+/** A variant's figures over seeds: mean recovery, the slowest seed's requests to recover (null if any never did), the longest stretch below frozen, and their spreads. */
+function overSeeds(ms: readonly ShiftMetrics[]): SeedsFigures {
+  const rtr = ms.map((m) => m.requestsToRecover);
   return {
-    recovery: meanSpread(rs.map((r) => r.recovery))?.mean ?? null,
+    recovery: meanSpread(ms.map((m) => m.recovery))?.mean ?? null,
     requestsToRecover: rtr.some((r) => r === null) ? null : Math.max(...(rtr as number[])),
-    longestBelowFrozen: Math.max(...rs.map((r) => r.longestBelowFrozen)),
-    spread: { recovery: meanSpread(rs.map((r) => r.recovery)), longestBelowFrozen: meanSpread(rs.map((r) => r.longestBelowFrozen)), fineTunes: meanSpread(rs.map((r) => r.fineTunes.length)) },
+    longestBelowFrozen: Math.max(...ms.map((m) => m.longestBelowFrozen)),
+    spread: {
+      recovery: meanSpread(ms.map((m) => m.recovery)),
+      requestsToRecover: meanSpread(rtr),
+      longestBelowFrozen: meanSpread(ms.map((m) => m.longestBelowFrozen)),
+      frozenGap: meanSpread(ms.map((m) => m.frozenGap)),
+    },
   };
 }
