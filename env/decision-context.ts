@@ -43,6 +43,12 @@ export interface DecisionContext {
    * Unclamped, unlike observation entries 9 and 10; absent before anything was measured.
    */
   readonly measuredSpeeds?: { readonly device: number; readonly edge: number };
+  /**
+   * The device's recent bandwidth surprises, ln(measured throughput / the estimate it held just
+   * before): how far its estimate has lately been off, in either direction (unordered; empty or
+   * absent before two throughput samples).
+   */
+  readonly bandwidthSurprisesLn?: Float64Array;
   /** Valid actions by codec index when some are unavailable (e.g. the edge is unreachable); undefined = all valid. */
   readonly actionMask?: Uint8Array;
   /** Only for the oracle baseline; undefined for every other policy. */

@@ -12,6 +12,8 @@ import type { ActionProfile } from './action-profile.ts';
 export const SPEED_EWMA_ALPHA = 0.25;
 /** Weight of the newest request in the miss and fallback rates (≈ the last 10 requests). */
 export const OUTCOME_EWMA_ALPHA = 0.1;
+/** Bandwidth surprises kept (≈ the last 30 s of requests at the default 1 s interval). */
+export const SURPRISE_WINDOW = 32;
 /** Below this predicted compute, ms, a request tells nothing about speed (e.g. raw-input offloads). */
 const MIN_PREDICTED_MS = 0.05;
 
@@ -20,6 +22,9 @@ export interface DeviceTelemetry {
   deviceSpeedLog2: number;
   /** EWMA of log2(reported / predicted edge compute) over answered offloads. */
   edgeSpeedLog2: number;
+  /** Speed samples folded so far (device, edge): the first ones average instead of shrinking to the prior. */
+  deviceSpeedSamples: number;
+  edgeSpeedSamples: number;
   /** EWMA of the queue time the edge reported, ms. */
   edgeQueueMs: number;
   /** The last `window` throughput samples' log10 Mbps (ring). */
@@ -33,13 +38,30 @@ export interface DeviceTelemetry {
   missRate: number;
   /** EWMA of fallbacks (an offload answered by a local exit). */
   fallbackRate: number;
+  /**
+   * The last SURPRISE_WINDOW bandwidth surprises (ring): ln(measured throughput / the estimate the
+   * device held just before measuring it). How wrong its own estimate has lately been, which is
+   * what a risk-aware planner needs (policies/risk-aware-planner.ts).
+   */
+  readonly bandwidthSurpriseLn: Float64Array;
+  surpriseSamples: number;
+  surpriseNext: number;
 }
 
 export function newTelemetry(window: number): DeviceTelemetry {
   return {
-    deviceSpeedLog2: 0, edgeSpeedLog2: 0, edgeQueueMs: 0, throughputLog10: new Float64Array(Math.max(1, window)),
+    deviceSpeedLog2: 0, edgeSpeedLog2: 0, deviceSpeedSamples: 0, edgeSpeedSamples: 0, edgeQueueMs: 0, throughputLog10: new Float64Array(Math.max(1, window)),
     samples: 0, next: 0, lastSampleAtMs: Number.NaN, missRate: 0, fallbackRate: 0,
+    bandwidthSurpriseLn: new Float64Array(SURPRISE_WINDOW), surpriseSamples: 0, surpriseNext: 0,
   };
+}
+
+/** Records how a throughput sample compares with the estimate held before it (both Mbps > 0). */
+export function recordBandwidthSurprise(t: DeviceTelemetry, measuredMbps: number, estimateMbps: number): void {
+  if (!(measuredMbps > 0 && estimateMbps > 0) || !Number.isFinite(measuredMbps) || !Number.isFinite(estimateMbps)) return;
+  t.bandwidthSurpriseLn[t.surpriseNext] = Math.log(measuredMbps / estimateMbps);
+  t.surpriseNext = (t.surpriseNext + 1) % t.bandwidthSurpriseLn.length;
+  t.surpriseSamples = Math.min(t.surpriseSamples + 1, t.bandwidthSurpriseLn.length);
 }
 
 /** Records a throughput sample (a transfer or a probe) taken at `atMs` on the device clock. */
@@ -82,16 +104,24 @@ export interface ServedTelemetry {
 }
 
 const ewma = (old: number, x: number, alpha: number): number => old + alpha * (x - old);
+/**
+ * Weight of the n-th speed sample: the mean of the samples so far until there are 1/α of them,
+ * then the EWMA's α. The profile's word (0) is a prior, not a measurement: shrinking the first
+ * samples toward it left a 4× slower device planning as a 1.4× slower one on its first request.
+ */
+const speedWeight = (n: number): number => Math.max(SPEED_EWMA_ALPHA, 1 / n);
 
 /** Folds one served request into the telemetry. */
 export function recordServed(t: DeviceTelemetry, p: ActionProfile, s: ServedTelemetry): void {
   let predicted = p.deviceMs[s.actionIndex]!;
   if (s.fallbackExit > 0) predicted += p.deviceMs[p.localOfExit[s.fallbackExit - 1]!]!;
   predicted /= 1 - Math.min(0.99, Math.max(0, s.deviceLoad));
-  if (predicted >= MIN_PREDICTED_MS && s.deviceMs > 0) t.deviceSpeedLog2 = ewma(t.deviceSpeedLog2, Math.log2(s.deviceMs / predicted), SPEED_EWMA_ALPHA);
+  if (predicted >= MIN_PREDICTED_MS && s.deviceMs > 0) {
+    t.deviceSpeedLog2 = ewma(t.deviceSpeedLog2, Math.log2(s.deviceMs / predicted), speedWeight(++t.deviceSpeedSamples));
+  }
   const edgePredicted = p.edgeMs[s.actionIndex]!;
   if (Number.isFinite(s.edgeComputeMs) && s.edgeComputeMs > 0 && edgePredicted >= MIN_PREDICTED_MS) {
-    t.edgeSpeedLog2 = ewma(t.edgeSpeedLog2, Math.log2(s.edgeComputeMs / edgePredicted), SPEED_EWMA_ALPHA);
+    t.edgeSpeedLog2 = ewma(t.edgeSpeedLog2, Math.log2(s.edgeComputeMs / edgePredicted), speedWeight(++t.edgeSpeedSamples));
   }
   if (Number.isFinite(s.edgeQueueMs) && s.edgeQueueMs >= 0) t.edgeQueueMs = ewma(t.edgeQueueMs, s.edgeQueueMs, SPEED_EWMA_ALPHA);
   t.missRate = ewma(t.missRate, s.hit ? 0 : 1, OUTCOME_EWMA_ALPHA);

@@ -29,7 +29,7 @@ import type { DecisionContext } from './decision-context.ts';
 import { writeMeasuredFeatures, writeObservation, type LastOutcome } from './observation.ts';
 import type { ActionProfile } from './action-profile.ts';
 import { writeDeadlineMask } from './deadline-mask.ts';
-import { newTelemetry, recordServed, recordThroughput, type DeviceTelemetry } from './device-telemetry.ts';
+import { newTelemetry, recordBandwidthSurprise, recordServed, recordThroughput, type DeviceTelemetry } from './device-telemetry.ts';
 import type { EnvConfig } from './replay-config.ts';
 import { advanceScenario, deviceLoadOf, edgeLoadOf, initialScenarioState, sampleDeadlineMs, type ScenarioState } from './scenario.ts';
 import { sampleEpisodeWorld, type EpisodeWorld } from './episode-world.ts';
@@ -187,6 +187,8 @@ export class RequestStream {
   }
 
   #learn(lane: RequestLane, bytes: number, transmitMs: number, atMs: number): void {
+    // the first sample has no estimate of the device's own to surprise (only the blind prior)
+    if (lane.telemetry.samples > 0) recordBandwidthSurprise(lane.telemetry, (bytes * 8) / (transmitMs * 1000), lane.bandwidthMbps);
     const est = lane.estimator.add({ bytes, transmitMs, atMs });
     lane.bandwidthMbps = est.mbps;
     lane.bandwidthTrendMbpsPerS = est.trendMbpsPerS;
@@ -270,6 +272,7 @@ export class RequestStream {
       deviceLoad: lane.deviceLoad,
       edgeLoad: lane.edgeLoad,
       measuredSpeeds: { device: 2 ** lane.telemetry.deviceSpeedLog2, edge: 2 ** lane.telemetry.edgeSpeedLog2 },
+      bandwidthSurprisesLn: lane.telemetry.bandwidthSurpriseLn.slice(0, lane.telemetry.surpriseSamples),
     };
   }
 }

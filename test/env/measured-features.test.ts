@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { profileFromActionTable } from '../../env/action-profile.ts';
 import { stageProfilesOf } from '../../env/compute-times.ts';
+import { SURPRISE_WINDOW } from '../../env/device-telemetry.ts';
 import { OBSERVATION_FIELDS, OBSERVATION_SIZE, V2_OBSERVATION_SIZE, observationSizeOf, writeObservation } from '../../env/observation.ts';
 import { plannedLatencyMs, plannerPick, slackOf } from '../../env/planner-slack.ts';
 import { ReplayEnv, type ReplayEnvOptions } from '../../env/replay-env.ts';
@@ -55,6 +56,7 @@ describe('observation version 3', () => {
     const slow = await run(env({ config: { scenario: longDeadlines, variation: { deviceSlowdown: 2 } } }), localFirst, 20);
     const asProfiled = await run(env({ config: { scenario: longDeadlines } }), localFirst, 20);
     expect(slow[0]![F('device_speed')]).toBeCloseTo(0.25, 6); // before any request: the profile's word
+    expect(slow[1]![F('device_speed')]).toBeCloseTo(0.5, 5); // one measurement replaces the prior, it does not shrink toward it
     expect(slow[20]![F('device_speed')]).toBeGreaterThan(0.49); // log2(2) = 1 → (1 + 1) / 4
     expect(slow[20]![F('device_speed')]).toBeLessThanOrEqual(0.5 + 1e-6);
     expect(asProfiled[20]![F('device_speed')]).toBeCloseTo(0.25, 5);
@@ -85,6 +87,23 @@ describe('observation version 3', () => {
     // without probes a local device's last sample ages: the feature grows
     const noProbe = await run(env({ config: { scenario: { ...longDeadlines, requestIntervalMs: 5000 }, probeBytes: 0 } }), localFirst, 10);
     expect(noProbe[10]![F('since_transfer')]).toBeGreaterThan(noProbe[1]![F('since_transfer')]!);
+  });
+
+  it("keeps how far its bandwidth estimate was off (the context's surprises): none on a steady link, both ways on a flapping one", async () => {
+    const steady = env({ config: { scenario: { ...longDeadlines, episodeRequests: 100 } } });
+    let r = await steady.reset({ seed: 3 });
+    expect(r.info.context.bandwidthSurprisesLn).toHaveLength(0); // one probe: nothing to be surprised against yet
+    for (let i = 0; i < 50; i++) r = await steady.step(offloadWhole(steady));
+    const calm = r.info.context.bandwidthSurprisesLn!;
+    expect(calm).toHaveLength(SURPRISE_WINDOW); // the ring keeps the newest
+    for (const x of calm) expect(Math.abs(x)).toBeLessThan(0.01);
+    const t = createTrace({ name: 'flappy', source: 'synthetic', timesS: Array.from({ length: 1800 }, (_, i) => 2 * i), mbps: Array.from({ length: 1800 }, (_, i) => (i % 2 ? 1 : 50)), durationS: 3600 });
+    const flappy = env({ config: { scenario: { ...longDeadlines, requestIntervalMs: 1000 } } }, [t]);
+    r = await flappy.reset({ seed: 3 });
+    for (let i = 0; i < 20; i++) r = await flappy.step(offloadWhole(flappy));
+    const s = Array.from(r.info.context.bandwidthSurprisesLn!);
+    expect(Math.min(...s)).toBeLessThan(-0.5); // the estimate was far too high…
+    expect(Math.max(...s)).toBeGreaterThan(1); // …and far too low
   });
 
   it('tracks recent misses and fallbacks', async () => {
