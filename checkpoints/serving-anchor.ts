@@ -11,9 +11,12 @@ import { parseWith } from '../common/schema.ts';
 
 export const SERVING_ANCHOR_FILE = 'serving.json';
 
+/** The planners a DQN may be anchored to (`dqn+<planner>@<margin>`, and serving.json's `anchor`). */
+export const ANCHOR_PLANNERS = ['calibrated', 'tracking', 'risk-aware', 'edgent'] as const;
+
 const ServingAnchorSchema = z.strictObject({
   /** The planner the network is anchored to. */
-  anchor: z.enum(['calibrated', 'tracking', 'edgent']),
+  anchor: z.enum(ANCHOR_PLANNERS),
   /** Q-value lead the network's choice needs over the planner's action to override it. */
   margin: z.number().min(0),
   /**

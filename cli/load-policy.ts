@@ -20,7 +20,7 @@ import { ActingPolicy } from '../agent/acting-policy.ts';
 import { readWeights, type NetworkWeights } from '../agent/q-network.ts';
 import { loadCheckpoint } from '../checkpoints/checkpoint-io.ts';
 import { resolveCheckpointIn, SHIPPED_CHECKPOINT_ROOT, type ResolvedCheckpoint } from '../checkpoints/resolve-checkpoint.ts';
-import { readServingAnchor } from '../checkpoints/serving-anchor.ts';
+import { ANCHOR_PLANNERS, readServingAnchor } from '../checkpoints/serving-anchor.ts';
 import { CoinferError } from '../common/errors.ts';
 import { loadTf, type Tf } from '../common/tf-backend.ts';
 import type { ActionCodec } from '../env/action-codec.ts';
@@ -199,9 +199,6 @@ export function checkpointObservationSize(c: ResolvedCheckpoint, envObservationS
   return size;
 }
 
-/** The planners a DQN may be anchored to (`dqn+<planner>@<margin>`). */
-const ANCHOR_PLANNERS = ['calibrated', 'tracking', 'edgent'] as const;
-
 /**
  * Parses an anchored spec `<dqn spec>+<planner>@<margin>` (e.g. `dqn+calibrated@0.02`): the DQN
  * acts as the planner unless its own choice's Q-value beats the planner's action by the margin.
@@ -214,7 +211,7 @@ export function parseAnchor(spec: string): { dqn: string; planner: string; margi
   const m = /^([a-z-]+)@([0-9]*\.?[0-9]+)$/.exec(spec.slice(plus + 1));
   const margin = m ? Number(m[2]) : Number.NaN;
   if (!m || !(ANCHOR_PLANNERS as readonly string[]).includes(m[1]!) || !Number.isFinite(margin)) {
-    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected '<dqn spec>+<planner>@<margin>' with planner ${ANCHOR_PLANNERS.join(' or ')} and a margin ≥ 0 (e.g. dqn+calibrated@0.02), actually '${spec}'`);
+    throw new CoinferError('ERR_POLICY_UNKNOWN', `Expected '<dqn spec>+<planner>@<margin>' with planner one of ${ANCHOR_PLANNERS.join(', ')} and a margin ≥ 0 (e.g. dqn+calibrated@0.02), actually '${spec}'`);
   }
   return { dqn: spec.slice(0, plus), planner: m[1]!, margin };
 }

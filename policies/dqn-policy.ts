@@ -70,7 +70,10 @@ export function createDqnPolicy(opts: DqnPolicyOptions): Policy {
     const q = opts.acting.qValues(x);
     const a = maskedArgmax(q, mask);
     const b = opts.codec.encode(anchor.policy.decide(obs, ctx));
-    if (a === b || !mask[b]) return a;
+    if (a === b) return a;
+    if (ctx.actionMask && !ctx.actionMask[b]) return a; // the planner's action is unavailable (e.g. edge away)
+    // outside the trained mask the network never learned the planner's action's value: no lead to claim
+    if (!mask[b]) return b;
     if (q[a]! - q[b]! < anchor.margin) return b;
     for (const veto of anchor.vetoes ?? []) {
       const v = veto.qValues(x);

@@ -13,6 +13,7 @@ import { createNeurosurgeonPolicy } from './neurosurgeon.ts';
 import { createOraclePolicy } from './oracle.ts';
 import type { Policy } from './policy.ts';
 import { createRandomPolicy } from './random.ts';
+import { createRiskAwarePlannerPolicy } from './risk-aware-planner.ts';
 import { createTrackingPlannerPolicy } from './tracking-planner.ts';
 
 export type { PolicyDeps } from './model-planner.ts';
@@ -21,6 +22,7 @@ const FACTORIES = {
   'edgent': createEdgentPolicy,
   'calibrated': createCalibratedPlannerPolicy,
   'tracking': createTrackingPlannerPolicy,
+  'risk-aware': createRiskAwarePlannerPolicy,
   'device-only': createDeviceOnlyPolicy,
   'edge-only': createEdgeOnlyPolicy,
   'neurosurgeon': createNeurosurgeonPolicy,

@@ -165,6 +165,7 @@ export function registerAdapt(program: Command): void {
             { kind: 'policy', name: 'edgent', policy: createPolicy('edgent', deps) },
             ...(live ? [] : [{ kind: 'policy', name: 'calibrated', policy: createPolicy('calibrated', deps) } as const]),
             ...(live ? [] : [{ kind: 'policy', name: 'tracking', policy: createPolicy('tracking', deps) } as const]),
+            ...(live ? [] : [{ kind: 'policy', name: 'risk-aware', policy: createPolicy('risk-aware', deps) } as const]),
             { kind: 'policy', name: FROZEN, policy: frozen },
             { kind: 'learner', name: LEARNER, spec: learnerSpec(seed, opts.epsilon, true) },
             ...(live ? [] : [{ kind: 'learner', name: LEARNER_GREEDY, spec: learnerSpec(seed, 0, false) } as const]),

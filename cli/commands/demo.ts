@@ -95,7 +95,7 @@ export function registerDemo(program: Command): void {
         await edge.stop();
       }
       say(`replaying ${opts.episodes} episodes per policy on the ${setup.test.length} held-out traces…`);
-      const baselines = ['edgent', 'calibrated', 'tracking', 'device-only', 'edge-only', 'neurosurgeon', 'branchynet', 'random', 'oracle'];
+      const baselines = ['edgent', 'calibrated', 'tracking', 'risk-aware', 'device-only', 'edge-only', 'neurosurgeon', 'branchynet', 'random', 'oracle'];
       const all: Policy[] = [learned];
       for (const b of baselines) all.push((await loadPolicy(b, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
       const replay = await evaluatePolicies(all, { manifest: setup.pkg.manifest, actionAccuracy: setup.pkg.actionAccuracy, computeTimes: setup.computeTimes, traces: setup.test, config: { split: 'test' }, episodes: opts.episodes, seed: opts.seed });

@@ -25,7 +25,7 @@ import { intArg } from '../option-parsers.ts';
 import { loadScenario, scenarioComputeTimes, scenarioTraces } from '../scenario-setup.ts';
 import { evalSuite } from '../eval-suite.ts';
 
-export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,calibrated,tracking,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
+export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,calibrated,tracking,risk-aware,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
 /** Episodes per policy when neither --episodes nor the suite says. */
 export const DEFAULT_EVAL_EPISODES = 40;
 
@@ -54,7 +54,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('Compare policies on identical seeded request streams over real bandwidth traces, in one world (--scenario) or a suite of worlds (--suite)')
-    .option('--policies <list>', 'comma-separated: dqn (shipped), dqn:<checkpoint>, edgent, calibrated, device-only, edge-only, neurosurgeon, branchynet, random, oracle', DEFAULT_EVAL_POLICIES)
+    .option('--policies <list>', 'comma-separated: dqn (shipped), dqn:<checkpoint>, dqn:<checkpoint>+<planner>@<margin>, edgent, calibrated, tracking, risk-aware, device-only, edge-only, neurosurgeon, branchynet, random, oracle', DEFAULT_EVAL_POLICIES)
     .addOption(new Option('--env <kind>', 'environment').choices(['replay', 'live'] as const).default('replay' as const))
     .option('--scenario <name|file>', 'the world: a name from `coinfer scenarios list` or a scenario JSON file', 'base')
     .option('--suite [name|file]', 'run every policy on every world of a suite (default suite: default); prints Δ vs Edgent with 95% CIs')

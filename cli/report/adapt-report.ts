@@ -57,7 +57,7 @@ export function formatAdaptText(r: AdaptReport): string {
   return `${out.join('\n')}\n`;
 }
 
-const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', [LEARNER_POLICY]: '#ff7f0e', edgent: '#2ca02c', calibrated: '#9467bd', tracking: '#8c564b', [RESIM]: '#17becf' };
+const COLORS: Readonly<Record<string, string>> = { [ORACLE]: '#999999', [FROZEN]: '#1f77b4', [LEARNER]: '#d62728', [LEARNER_GREEDY]: '#ff9896', [LEARNER_POLICY]: '#ff7f0e', edgent: '#2ca02c', calibrated: '#9467bd', tracking: '#8c564b', 'risk-aware': '#e377c2', [RESIM]: '#17becf' };
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The HTML page: per shift, the rolling reward and accuracy-on-time curves and the figures. */

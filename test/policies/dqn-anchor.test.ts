@@ -57,6 +57,15 @@ describe('createDqnPolicy with an anchor', () => {
     const p = createDqnPolicy({ name: 'd', acting: actor(q), codec, anchor: { policy: planner(3), margin: 10 } });
     expect(codec.encode(p.decide(obs, context({ actionMask: mask })))).toBe(0);
   });
+
+  it("keeps a planner action outside the network's trained mask: the network never learned its value", () => {
+    const trained = codec.fullMask().slice();
+    trained[3] = 0;
+    const p = createDqnPolicy({ name: 'd', acting: actor(q), codec, mask: () => trained, anchor: { policy: planner(3), margin: 0.01 } });
+    expect(codec.encode(p.decide(obs, context()))).toBe(3);
+    // unanchored, the trained mask still rules
+    expect(codec.encode(createDqnPolicy({ name: 'd', acting: actor(q), codec, mask: () => trained }).decide(obs, context()))).toBe(0);
+  });
 });
 
 describe('parseAnchor', () => {
@@ -64,6 +73,7 @@ describe('parseAnchor', () => {
     expect(parseAnchor('dqn')).toBeNull();
     expect(parseAnchor('dqn+calibrated@0.02')).toEqual({ dqn: 'dqn', planner: 'calibrated', margin: 0.02 });
     expect(parseAnchor('dqn:runs/x+edgent@1')).toEqual({ dqn: 'dqn:runs/x', planner: 'edgent', margin: 1 });
+    expect(parseAnchor('dqn+risk-aware@3')).toEqual({ dqn: 'dqn', planner: 'risk-aware', margin: 3 });
   });
 
   it('refuses an unknown planner or a missing or negative margin', () => {
