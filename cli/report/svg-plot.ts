@@ -37,7 +37,9 @@ function niceTicks(min: number, max: number, count: number): number[] {
 
 export function svgChart(series: readonly Series[], o: ChartOptions): string {
   const W = o.width ?? 900, H = o.height ?? 260;
-  const m = { l: o.yCategories ? 110 : 60, r: 20, t: 28, b: 40 };
+  // the legend gets a column of its own right of the plot: drawn over the curves it hid them
+  const legendW = series.length > 0 ? 10 + 14 + 7 * Math.max(...series.map((s) => s.name.length)) : 0;
+  const m = { l: o.yCategories ? 110 : 60, r: 20 + legendW, t: 28, b: 40 };
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = all.map((p) => p[0]), ys = all.map((p) => p[1]);
   const xMin = Math.min(...xs, 0), xMax = Math.max(...xs, 1);
@@ -67,7 +69,7 @@ export function svgChart(series: readonly Series[], o: ChartOptions): string {
       });
       parts.push(`<path d="${d.join('')}" fill="none" stroke="${s.color}" stroke-width="1.4"/>`);
     }
-    const lx = W - m.r - 150, ly = m.t + 4 + i * 14;
+    const lx = W - legendW, ly = m.t + 4 + i * 14;
     parts.push(`<rect x="${lx}" y="${ly - 8}" width="10" height="10" fill="${s.color}"/><text x="${lx + 14}" y="${ly + 1}">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
