@@ -36,7 +36,7 @@ export interface VecReplayEnvOptions {
 }
 
 /** Safety margin the device keeps before its deadline when it falls back (runtime default), ms. */
-const FALLBACK_MARGIN_MS = 1;
+export const FALLBACK_MARGIN_MS = 1;
 
 /** The simulated outcome of one action (a reused scratch record on the hot path). */
 interface SimOutcome {

@@ -14,15 +14,19 @@
  * would have saved the request anyway.
  */
 import type { DecisionContext } from '../env/decision-context.ts';
+import { measuredSpeedsOf } from '../env/observation.ts';
+import { FALLBACK_MARGIN_MS } from '../env/vec-replay-env.ts';
 import { actionLabel } from '../runtime/action.ts';
 import type { LatencyPrediction } from '../runtime/profile/latency-predictor.ts';
 import { createStagePlanner } from './calibrated-planner.ts';
 import { describePrediction, exitScores, type MeasuredSpeeds, type Planner, type PolicyDeps } from './model-planner.ts';
-import { measuredSpeedsOf } from '../env/observation.ts';
 import type { Policy } from './policy.ts';
 
-/** Margin the replay device keeps between a fallback's local run and its deadline, ms (env/vec-replay-env.ts). */
-export const PLANNER_FALLBACK_MARGIN_MS = 1;
+/**
+ * Margin the device keeps between a fallback's local run and its deadline, ms: the replay
+ * device's (the live one keeps 3 ms, env/live-env.ts; 2 ms of optimism there).
+ */
+export const PLANNER_FALLBACK_MARGIN_MS = FALLBACK_MARGIN_MS;
 /** Fewer surprises than this: plan on the estimate alone (surprise 0), as the tracking planner does. */
 export const MIN_SURPRISES = 4;
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readServingAnchor, SERVING_ANCHOR_FILE } from '../../checkpoints/serving-anchor.ts';
+import { ANCHOR_PLANNERS, readServingAnchor, SERVING_ANCHOR_FILE } from '../../checkpoints/serving-anchor.ts';
 import { SHIPPED_CHECKPOINT_ROOT } from '../../checkpoints/resolve-checkpoint.ts';
 
 let root = '';
@@ -29,7 +29,7 @@ describe('readServingAnchor', () => {
 
   it('the shipped registry has a serving rule chosen on validation', async () => {
     const shipped = await readServingAnchor(SHIPPED_CHECKPOINT_ROOT);
-    expect(['calibrated', 'tracking']).toContain(shipped?.anchor);
+    expect(ANCHOR_PLANNERS).toContain(shipped?.anchor);
     expect(shipped?.selection).toMatch(/VALIDATION/);
   });
 });

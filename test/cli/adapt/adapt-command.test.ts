@@ -18,10 +18,11 @@ afterAll(async () => rm(root, { recursive: true, force: true }));
 interface Shift { name: string; recovery: number | null; requestsToRecover: number | null; longestBelowFrozen: number; policies: Record<string, unknown>; seeds: { seed: number; rollbacks: number; promotions: number }[] }
 
 describe('coinfer adapt (smoke, tiny budgets)', () => {
-  it('runs a shift over two seeds on the shipped DQN and prints the JSON scripts rely on, the HTML plot and the lineage versions', async () => {
+  it('runs a shift over two seeds on the shipped network and prints the JSON scripts rely on, the HTML plot and the lineage versions', async () => {
     const html = join(root, 'adapt.html');
     const versions = join(root, 'versions');
-    const { stdout } = await run('node', ['bin/coinfer.js', 'adapt', '--shifts', 'edge-contention', '--seeds', '1,2', '--before', '40', '--after', '80', '--horizon', '60', '--window', '20',
+    // the bare network (`dqn:best`): the shipped `dqn` keeps its planner's actions at tiny budgets, so its guard only holds
+    const { stdout } = await run('node', ['bin/coinfer.js', 'adapt', '--policy', 'dqn:best', '--shifts', 'edge-contention', '--seeds', '1,2', '--before', '40', '--after', '80', '--horizon', '60', '--window', '20',
       '--guard-window', '20', '--epsilon', '0.5', '--learning-rate', '0.01', '--versions', versions, '--html', html, '--json'], { cwd: repo, timeout: 120_000 });
     const doc = JSON.parse(stdout) as { shifts: Shift[] };
     expect(doc.shifts).toHaveLength(1);
@@ -30,7 +31,7 @@ describe('coinfer adapt (smoke, tiny budgets)', () => {
     expect(s.recovery === null || typeof s.recovery === 'number').toBe(true);
     expect(s.requestsToRecover === null || Number.isInteger(s.requestsToRecover)).toBe(true);
     expect(Number.isInteger(s.longestBelowFrozen)).toBe(true);
-    expect(Object.keys(s.policies).sort()).toEqual(['calibrated', 'dqn', 'dqn-online', 'dqn-online-eps0', 'dqn-online-greedy', 'dqn-resim', 'edgent', 'oracle', 'tracking']);
+    expect(Object.keys(s.policies).sort()).toEqual(['calibrated', 'dqn', 'dqn-online', 'dqn-online-eps0', 'dqn-online-greedy', 'dqn-resim', 'edgent', 'oracle', 'risk-aware', 'tracking']);
     expect(s.seeds.map((x) => x.seed)).toEqual([1, 2]);
     // every guard decision that was not a hold is one version in the registry
     const entries = await new CheckpointRegistry(versions).list();
@@ -43,7 +44,8 @@ describe('coinfer adapt (smoke, tiny budgets)', () => {
   });
 
   it('re-simulates after the device slows down: the measured speed triggers a fine-tune in a replay of that world, served after its training time', async () => {
-    const { stdout } = await run('node', ['bin/coinfer.js', 'adapt', '--shifts', 'device-2x-slower', '--seeds', '1', '--before', '60', '--after', '120', '--horizon', '100', '--window', '20',
+    // the bare network (`dqn:best`): the shipped `dqn` keeps its planner's actions at tiny budgets, so its guard only holds
+    const { stdout } = await run('node', ['bin/coinfer.js', 'adapt', '--policy', 'dqn:best', '--shifts', 'device-2x-slower', '--seeds', '1', '--before', '60', '--after', '120', '--horizon', '100', '--window', '20',
       '--resim-window', '30', '--resim-steps', '2000', '--no-versions', '--json'], { cwd: repo, timeout: 120_000 });
     const s = (JSON.parse(stdout) as { shifts: (Shift & { resim: { recovery: number | null; longestBelowFrozen: number } | null; seeds: { resim: { fineTunes: { requestIndex: number; servingFrom: number; speeds: { device: number } }[] } }[] })[] }).shifts[0]!;
     expect(s.resim).not.toBeNull();
