@@ -9,6 +9,8 @@ import type { PolicySummary } from './evaluate-policies.ts';
 /** The baseline every Δ is measured against, and the upper bound of the headroom. */
 export const BASELINE_POLICY = 'edgent';
 export const ORACLE_POLICY = 'oracle';
+/** The strongest baseline without measured speeds (Edgent's search, the runtime's latency model): the issue asks where a policy beats it too. */
+export const CALIBRATED_POLICY = 'calibrated';
 /**
  * Below this oracle − Edgent headroom (points) the captured share is not reported: a ratio over
  * a near-zero denominator is noise (a 0.1-point headroom turns a 1-point loss into −1000 %).
@@ -26,6 +28,8 @@ export interface DeltaPoints {
 export interface SuitePolicyRow extends Pick<PolicySummary, 'policy' | 'accuracy' | 'hitRate' | 'meanLatencyMs' | 'p95LatencyMs' | 'energyMjPerRequest' | 'meanReward' | 'rewardVsOracle'> {
   /** accuracy − Edgent's, paired per request, points; null without Edgent in the run. */
   readonly deltaVsEdgent: DeltaPoints | null;
+  /** accuracy − the calibrated planner's, paired per request, points; null without it in the run. */
+  readonly deltaVsCalibrated: DeltaPoints | null;
   /** (accuracy − Edgent's) / (oracle's − Edgent's); null without both or when the headroom is under MIN_HEADROOM_POINTS. */
   readonly headroomCaptured: number | null;
 }
@@ -50,17 +54,19 @@ export function suiteWorldRow(world: { name: string; description: string }, summ
   const headroom = base && oracle ? oracle.accuracy - base.accuracy : null;
   const baseEpisodes = perEpisode.get(BASELINE_POLICY);
   const anyEpisodes = perEpisode.values().next().value ?? [];
+  const calibratedEpisodes = perEpisode.get(CALIBRATED_POLICY);
+  const deltaPoints = (mine: readonly (readonly number[])[] | undefined, ref: readonly (readonly number[])[] | undefined): DeltaPoints | null => {
+    if (!mine || !ref) return null;
+    const ci = pairedClusterCi(mine, ref);
+    return { mean: 100 * ci.mean, lo: 100 * ci.lo, hi: 100 * ci.hi };
+  };
   const policies = summaries.map((s): SuitePolicyRow => {
     const mine = perEpisode.get(s.policy);
-    let delta: DeltaPoints | null = null;
-    if (baseEpisodes && mine) {
-      const ci = pairedClusterCi(mine, baseEpisodes);
-      delta = { mean: 100 * ci.mean, lo: 100 * ci.lo, hi: 100 * ci.hi };
-    }
     return {
       policy: s.policy, accuracy: s.accuracy, hitRate: s.hitRate, meanLatencyMs: s.meanLatencyMs, p95LatencyMs: s.p95LatencyMs,
       energyMjPerRequest: s.energyMjPerRequest, meanReward: s.meanReward, rewardVsOracle: s.rewardVsOracle,
-      deltaVsEdgent: delta,
+      deltaVsEdgent: deltaPoints(mine, baseEpisodes),
+      deltaVsCalibrated: deltaPoints(mine, calibratedEpisodes),
       headroomCaptured: base && headroom !== null && 100 * headroom >= MIN_HEADROOM_POINTS ? (s.accuracy - base.accuracy) / headroom : null,
     };
   });

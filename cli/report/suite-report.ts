@@ -53,7 +53,7 @@ export function suiteJson(r: SuiteResult): object {
       policies: w.policies.map((p) => ({
         policy: p.policy, accuracy: p.accuracy, hitRate: p.hitRate, meanLatencyMs: p.meanLatencyMs, p95LatencyMs: p.p95LatencyMs,
         energyMjPerRequest: p.energyMjPerRequest, meanReward: p.meanReward, rewardVsOracle: p.rewardVsOracle,
-        deltaVsEdgent: p.deltaVsEdgent, headroomCaptured: p.headroomCaptured,
+        deltaVsEdgent: p.deltaVsEdgent, deltaVsCalibrated: p.deltaVsCalibrated, headroomCaptured: p.headroomCaptured,
       })),
     })),
   };

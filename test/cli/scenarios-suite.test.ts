@@ -80,6 +80,7 @@ describe('coinfer scenarios / eval --scenario / eval --suite (smoke)', () => {
         expect(d.lo).toBeLessThanOrEqual(d.mean);
         expect(d.hi).toBeGreaterThanOrEqual(d.mean);
         expect('headroomCaptured' in p).toBe(true);
+        expect(p['deltaVsCalibrated']).toBeNull(); // the calibrated planner did not run
       }
       expect(w.policies.find((p) => p['policy'] === 'edgent')!['deltaVsEdgent']).toEqual({ mean: 0, lo: 0, hi: 0 });
     }
