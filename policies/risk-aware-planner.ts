@@ -27,7 +27,7 @@ import type { Policy } from './policy.ts';
  * device's (the live one keeps 3 ms, env/live-env.ts; 2 ms of optimism there).
  */
 export const PLANNER_FALLBACK_MARGIN_MS = FALLBACK_MARGIN_MS;
-/** Fewer surprises than this: plan on the estimate alone (surprise 0), as the tracking planner does. */
+/** Fewer surprises than this: plan on the estimate alone (one multiplier, 1). */
 export const MIN_SURPRISES = 4;
 
 /** One action's expected accuracy on time, and its predicted latency (the tie-break). */

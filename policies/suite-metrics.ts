@@ -9,7 +9,7 @@ import type { PolicySummary } from './evaluate-policies.ts';
 /** The baseline every Δ is measured against, and the upper bound of the headroom. */
 export const BASELINE_POLICY = 'edgent';
 export const ORACLE_POLICY = 'oracle';
-/** The strongest baseline without measured speeds (Edgent's search, the runtime's latency model): the issue asks where a policy beats it too. */
+/** The strongest planner blind to measured speeds (Edgent's search over the runtime's latency model): beating it is worth its own Δ. */
 export const CALIBRATED_POLICY = 'calibrated';
 /**
  * Below this oracle − Edgent headroom (points) the captured share is not reported: a ratio over
