@@ -1,6 +1,6 @@
 import { beforeAll, describe, it, expect } from 'vitest';
 import { copyWeights, createQNetwork, inferQNetworkSpec, readWeights, writeWeights } from '../../agent/q-network.ts';
-import { CoinferError } from '../../common/errors.ts';
+import { thrownCoinferError } from '../helpers/thrown.ts';
 import { loadTf, type Tf } from '../../common/tf-backend.ts';
 
 let tf: Tf;
@@ -59,15 +59,7 @@ describe('copyWeights', () => {
   it('rejects networks of different shapes', () => {
     const a = createQNetwork(tf, spec, 1);
     const b = createQNetwork(tf, { ...spec, hidden: [8] }, 1);
-    for (const f of [() => copyWeights(tf, b, a), () => writeWeights(tf, b, readWeights(a))]) {
-      try {
-        f();
-        expect.unreachable();
-      } catch (e) {
-        expect(e).toBeInstanceOf(CoinferError);
-        expect((e as CoinferError).code).toBe('ERR_INVALID_ARGUMENT');
-      }
-    }
+    for (const f of [() => copyWeights(tf, b, a), () => writeWeights(tf, b, readWeights(a))]) thrownCoinferError(f, 'ERR_INVALID_ARGUMENT');
     a.dispose();
     b.dispose();
   });

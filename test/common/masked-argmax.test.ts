@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { epsilonGreedy, maskedArgmax, uniformValidAction } from '../../common/masked-argmax.ts';
-import { CoinferError } from '../../common/errors.ts';
 import { createRng } from '../../common/rng.ts';
+import { thrownCoinferError } from '../helpers/thrown.ts';
 
 function randomMask(n: number, r: () => number): Uint8Array {
   const m = new Uint8Array(n).map(() => (r() < 0.5 ? 1 : 0));
@@ -42,13 +42,7 @@ describe('maskedArgmax', () => {
 
   it('rejects a mask with no valid action or of the wrong length', () => {
     for (const f of [() => maskedArgmax([1, 2], new Uint8Array(2)), () => maskedArgmax([1, 2], new Uint8Array(3)), () => uniformValidAction(new Uint8Array(3), createRng(1))]) {
-      try {
-        f();
-        expect.unreachable();
-      } catch (e) {
-        expect(e).toBeInstanceOf(CoinferError);
-        expect((e as CoinferError).code).toBe('ERR_INVALID_ARGUMENT');
-      }
+      thrownCoinferError(f, 'ERR_INVALID_ARGUMENT');
     }
   });
 });
