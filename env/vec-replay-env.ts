@@ -10,6 +10,7 @@ import type { ActionAccuracyFile } from '../runtime/model/action-accuracy.ts';
 import { createRng } from '../common/rng.ts';
 import type { BandwidthTrace } from '../runtime/link/trace.ts';
 import { transferMs } from '../runtime/link/trace-integrate.ts';
+import { offloadBudgetMs } from '../runtime/device/offload-budget.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import { deviceEnergyMj } from '../runtime/profile/energy-model.ts';
 import { ActionCodec } from './action-codec.ts';
@@ -225,7 +226,7 @@ export class VecReplayEnv {
     const replyMs = uplinkMs + edgeMs + rtt / 2;
     const leftMs = lane.deadlineMs - deviceMs;
     const reserveMs = this.#cheapestLocalMs * loadFactor + FALLBACK_MARGIN_MS;
-    const budgetMs = leftMs > reserveMs ? leftMs - reserveMs : leftMs;
+    const budgetMs = offloadBudgetMs(leftMs, reserveMs);
     if (budgetMs > 0 && replyMs <= budgetMs) {
       out.deviceMs = deviceMs;
       out.uplinkMs = uplinkMs;

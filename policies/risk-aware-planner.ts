@@ -17,6 +17,7 @@ import type { DecisionContext } from '../env/decision-context.ts';
 import { measuredSpeedsOf } from '../env/observation.ts';
 import { FALLBACK_MARGIN_MS } from '../env/vec-replay-env.ts';
 import { actionLabel } from '../runtime/action.ts';
+import { offloadBudgetMs } from '../runtime/device/offload-budget.ts';
 import type { LatencyPrediction } from '../runtime/profile/latency-predictor.ts';
 import { createStagePlanner } from './calibrated-planner.ts';
 import { describePrediction, exitScores, type MeasuredSpeeds, type Planner, type PolicyDeps } from './model-planner.ts';
@@ -69,7 +70,7 @@ export function expectedAccuracyOf(planner: Planner, marginMs = PLANNER_FALLBACK
         continue;
       }
       const leftMs = deadlineMs - p.deviceMs;
-      const budgetMs = leftMs > reserveMs ? leftMs - reserveMs : leftMs;
+      const budgetMs = offloadBudgetMs(leftMs, reserveMs);
       // the fallback after giving up at the budget: the most accurate local exit that still fits
       const waitedMs = Math.max(0, budgetMs);
       const roomMs = deadlineMs - p.deviceMs - waitedMs - marginMs;

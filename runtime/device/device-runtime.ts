@@ -40,6 +40,7 @@ import { DeviceLoad } from './device-load.ts';
 import { resolveDeviceRuntimeConfig, type DeviceRuntimeConfig } from './device-runtime-config.ts';
 import { EdgeClient, type EdgeConnectFailure } from './edge-client.ts';
 import { eventLoopLagMs } from './event-loop-lag.ts';
+import { offloadBudgetMs } from './offload-budget.ts';
 import { LocalExitTimes } from './local-exit-times.ts';
 import { buildRequestRecord, type FallbackReason, type RequestRecord, type RequestTally } from './request-record.ts';
 import { rankMedian } from '../../common/rank-quantile.ts';
@@ -252,8 +253,7 @@ export class DeviceRuntime {
     }
     const leftMs = ctx.deadlineAtMs - performance.now();
     const reserveMs = this.reserveMs;
-    // Keep time for a local answer when one can still make it; otherwise the edge is the only chance.
-    const budgetMs = leftMs > reserveMs ? leftMs - reserveMs : leftMs;
+    const budgetMs = offloadBudgetMs(leftMs, reserveMs);
     if (!(budgetMs > 0)) return this.#fallback(ctx, 'timeout');
     const frame = encodeRequest({
       requestId, modelId: this.pkg.modelId, partition: a.partition, exit: a.exit, encoding: a.encoding,
