@@ -44,6 +44,8 @@ export const DEFAULT_ADAPT_VERSIONS_ROOT = './runs/adapt-checkpoints';
 /** Stream sizes by default: the replay experiment, and the short live run (about 0.2 s a request here). */
 const REPLAY_SIZES = { before: 1000, after: 3000, horizon: 2000, window: 200 } as const;
 const LIVE_SIZES = { before: 100, after: 200, horizon: 200, window: 50 } as const;
+/** The model-based planners compared in replay beside Edgent (the live run keeps to the three that matter). */
+const REPLAY_PLANNERS = ['calibrated', 'tracking', 'risk-aware'] as const;
 
 const shiftNames = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
@@ -163,9 +165,7 @@ export function registerAdapt(program: Command): void {
           const variants = (seed: number): Variant[] => [
             ...(live ? [] : [{ kind: 'oracle', name: ORACLE, policy: createPolicy('oracle', deps) } as const]),
             { kind: 'policy', name: 'edgent', policy: createPolicy('edgent', deps) },
-            ...(live ? [] : [{ kind: 'policy', name: 'calibrated', policy: createPolicy('calibrated', deps) } as const]),
-            ...(live ? [] : [{ kind: 'policy', name: 'tracking', policy: createPolicy('tracking', deps) } as const]),
-            ...(live ? [] : [{ kind: 'policy', name: 'risk-aware', policy: createPolicy('risk-aware', deps) } as const]),
+            ...(live ? [] : REPLAY_PLANNERS.map((name) => ({ kind: 'policy', name, policy: createPolicy(name, deps) }) as const)),
             { kind: 'policy', name: FROZEN, policy: frozen },
             { kind: 'learner', name: LEARNER, spec: learnerSpec(seed, opts.epsilon, true) },
             ...(live ? [] : [{ kind: 'learner', name: LEARNER_GREEDY, spec: learnerSpec(seed, 0, false) } as const]),

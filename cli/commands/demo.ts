@@ -15,6 +15,7 @@ import { OBSERVATION_SIZE } from '../../env/observation.ts';
 import { resolveEnvConfig, type EnvConfigInput } from '../../env/replay-config.ts';
 import { evaluatePolicies, summarizeOutcomes, type PolicySummary } from '../../policies/evaluate-policies.ts';
 import type { Policy } from '../../policies/policy.ts';
+import { BASELINE_NAMES } from '../../policies/registry.ts';
 import { bandwidthAt } from '../../runtime/link/trace-integrate.ts';
 import { loadTrace, type BandwidthTrace } from '../../runtime/link/trace.ts';
 import { DEFAULT_TRACES_DIR } from '../../runtime/link/trace-catalog.ts';
@@ -95,9 +96,8 @@ export function registerDemo(program: Command): void {
         await edge.stop();
       }
       say(`replaying ${opts.episodes} episodes per policy on the ${setup.test.length} held-out traces…`);
-      const baselines = ['edgent', 'calibrated', 'tracking', 'risk-aware', 'device-only', 'edge-only', 'neurosurgeon', 'branchynet', 'random', 'oracle'];
       const all: Policy[] = [learned];
-      for (const b of baselines) all.push((await loadPolicy(b, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
+      for (const b of BASELINE_NAMES) all.push((await loadPolicy(b, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpoints })).policy);
       const replay = await evaluatePolicies(all, { manifest: setup.pkg.manifest, actionAccuracy: setup.pkg.actionAccuracy, computeTimes: setup.computeTimes, traces: setup.test, config: { split: 'test' }, episodes: opts.episodes, seed: opts.seed });
 
       const liveRows = live.map((l) => l.summary);

@@ -24,8 +24,10 @@ import { loadPolicy } from '../load-policy.ts';
 import { intArg } from '../option-parsers.ts';
 import { loadScenario, scenarioComputeTimes, scenarioTraces } from '../scenario-setup.ts';
 import { evalSuite } from '../eval-suite.ts';
+import { BASELINE_NAMES } from '../../policies/registry.ts';
 
-export const DEFAULT_EVAL_POLICIES = 'dqn,edgent,calibrated,tracking,risk-aware,device-only,edge-only,neurosurgeon,branchynet,random,oracle';
+/** The shipped policy and every baseline, in the registry's report order. */
+export const DEFAULT_EVAL_POLICIES = ['dqn', ...BASELINE_NAMES].join(',');
 /** Episodes per policy when neither --episodes nor the suite says. */
 export const DEFAULT_EVAL_EPISODES = 40;
 
@@ -54,7 +56,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('Compare policies on identical seeded request streams over real bandwidth traces, in one world (--scenario) or a suite of worlds (--suite)')
-    .option('--policies <list>', 'comma-separated: dqn (shipped), dqn:<checkpoint>, dqn:<checkpoint>+<planner>@<margin>, edgent, calibrated, tracking, risk-aware, device-only, edge-only, neurosurgeon, branchynet, random, oracle', DEFAULT_EVAL_POLICIES)
+    .option('--policies <list>', `comma-separated: dqn (shipped), dqn:<checkpoint>, dqn:<checkpoint>+<planner>@<margin>, ${BASELINE_NAMES.join(', ')}`, DEFAULT_EVAL_POLICIES)
     .addOption(new Option('--env <kind>', 'environment').choices(['replay', 'live'] as const).default('replay' as const))
     .option('--scenario <name|file>', 'the world: a name from `coinfer scenarios list` or a scenario JSON file', 'base')
     .option('--suite [name|file]', 'run every policy on every world of a suite (default suite: default); prints Δ vs Edgent with 95% CIs')
