@@ -70,6 +70,8 @@ export interface LoadedDqn {
    * anchor): what an online learner's weights act as, and what a guard's frozen copy acts as.
    */
   readonly serve: (acting: QActor) => Policy;
+  /** The network alone over another acting copy (its observation prefix and trained mask, no anchor). */
+  readonly serveAlone: (acting: QActor) => Policy;
 }
 
 export interface LoadedPolicy {
@@ -163,8 +165,9 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
   const acting = new ActingPolicy(weights);
   const mask = trainedMask(checkpoint, deps);
   const anchor = anchored ? { policy: createPolicy(anchored.planner, baselineDeps), margin: anchored.margin, vetoes } : null;
-  const serve = (a: QActor): Policy => createDqnPolicy({ name: spec, acting: a, codec: deps.codec, observationSize, ...(mask ? { mask } : {}), ...(anchor ? { anchor } : {}) });
-  return { policy: serve(acting), dqn: { acting, checkpoint, weights, serve } };
+  const served = (a: QActor, anchored: boolean): Policy => createDqnPolicy({ name: spec, acting: a, codec: deps.codec, observationSize, ...(mask ? { mask } : {}), ...(anchored && anchor ? { anchor } : {}) });
+  const serve = (a: QActor): Policy => served(a, true);
+  return { policy: serve(acting), dqn: { acting, checkpoint, weights, serve, serveAlone: (a) => served(a, false) } };
 }
 
 /**

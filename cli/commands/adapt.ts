@@ -132,9 +132,8 @@ export function registerAdapt(program: Command): void {
           const resimSpecOf = async (scenario: string): Promise<ResimSpec> => {
             const w = await worldSetup(scenario, { pkg, reward: objective.reward, requests: 200, say, split: 'train' });
             const maskFactor = (checkpoint.meta.envConfig as { deadlineMaskFactor?: number | null } | null)?.deadlineMaskFactor ?? null;
-            const alone = (await loadPolicy(`dqn:${checkpoint.dir}`, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: () => {} })).dqn!;
             return {
-              tf, weights: dqn!.weights, step: checkpoint.meta.step, dqnConfig: base, frozen, serveAlone: alone.serve,
+              tf, weights: dqn!.weights, step: checkpoint.meta.step, dqnConfig: base, frozen, serveAlone: dqn!.serveAlone,
               world: { manifest: pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: { ...w.config, deadlineMaskFactor: maskFactor }, actionAccuracy: pkg.actionAccuracy },
               steps: opts.resimSteps, windowRequests: opts.resimWindow, tolerance: opts.resimTolerance,
               requestIntervalMs: resolveEnvConfig(worlds.before.config).scenario.requestIntervalMs,
