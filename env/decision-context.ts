@@ -24,6 +24,12 @@ export interface OracleView {
   outcome(action: Action): ActionOutcome;
 }
 
+/** How much slower than their profiles the device and the edge were measured to compute (1 = as profiled, 2 = twice as slow). */
+export interface MeasuredSpeeds {
+  readonly device: number;
+  readonly edge: number;
+}
+
 export interface DecisionContext {
   /** This request's latency deadline, ms. */
   readonly deadlineMs: number;
@@ -42,7 +48,7 @@ export interface DecisionContext {
    * have run lately (running averages in log space; 1 = as profiled, 2 = twice as slow).
    * Unclamped, unlike observation entries 9 and 10; absent before anything was measured.
    */
-  readonly measuredSpeeds?: { readonly device: number; readonly edge: number };
+  readonly measuredSpeeds?: MeasuredSpeeds;
   /**
    * The device's recent bandwidth surprises, ln(measured throughput / the estimate it held just
    * before): how far its estimate has lately been off, in either direction (unordered; empty or

@@ -33,7 +33,7 @@
  */
 import { CoinferError } from '../common/errors.ts';
 import type { ActionProfile } from './action-profile.ts';
-import type { DecisionContext } from './decision-context.ts';
+import type { DecisionContext, MeasuredSpeeds } from './decision-context.ts';
 import { throughputSpread, type DeviceTelemetry } from './device-telemetry.ts';
 import { writePlannerFeatures } from './planner-slack.ts';
 import { Box } from './spaces.ts';
@@ -125,7 +125,7 @@ const speedFeature = (log2: number): number => clamp01((log2 + 1) / 4);
  * decoded: 0.5× to 8×, 1 = as profiled), read from an observation vector at `offset`; both 1
  * for a vector shorter than version 3's (nothing measured).
  */
-export function measuredSpeedsOf(observation: Float32Array, offset = 0): { device: number; edge: number } {
+export function measuredSpeedsOf(observation: Float32Array, offset = 0): MeasuredSpeeds {
   if (observation.length < offset + OBSERVATION_SIZE) return { device: 1, edge: 1 };
   const o = offset + V2_OBSERVATION_SIZE;
   return { device: 2 ** (observation[o]! * 4 - 1), edge: 2 ** (observation[o + 1]! * 4 - 1) };

@@ -3,19 +3,13 @@
  * the measured device and edge slowness (DecisionContext.measuredSpeeds) over a window of
  * requests, and whether it has moved away from the speeds a policy was tuned for. Pure.
  */
-import type { DecisionContext } from './decision-context.ts';
-
-/** Measured slowness against the profiles (1 = as profiled, 2 = twice as slow). */
-export interface SpeedEstimate {
-  readonly device: number;
-  readonly edge: number;
-}
+import type { DecisionContext, MeasuredSpeeds } from './decision-context.ts';
 
 /**
  * The geometric mean of the contexts' measured speeds (those without a measurement skipped).
  * @returns null when none carried one
  */
-export function estimateSpeeds(contexts: readonly DecisionContext[]): SpeedEstimate | null {
+export function estimateSpeeds(contexts: readonly DecisionContext[]): MeasuredSpeeds | null {
   let n = 0, d = 0, e = 0;
   for (const c of contexts) {
     const s = c.measuredSpeeds;
@@ -31,7 +25,7 @@ export function estimateSpeeds(contexts: readonly DecisionContext[]): SpeedEstim
  * Whether either side's speed differs from `reference` by more than the factor `tolerance`
  * (e.g. 1.25: moved when 25% slower or 20% faster).
  */
-export function speedsMoved(estimate: SpeedEstimate, reference: SpeedEstimate, tolerance: number): boolean {
+export function speedsMoved(estimate: MeasuredSpeeds, reference: MeasuredSpeeds, tolerance: number): boolean {
   const limit = Math.log2(tolerance);
   return Math.abs(Math.log2(estimate.device / reference.device)) > limit || Math.abs(Math.log2(estimate.edge / reference.edge)) > limit;
 }

@@ -5,10 +5,10 @@
  * accurate choices take the lowest predicted latency. When nothing fits, take the fastest
  * action (Edgent itself would report failure; a request still needs an answer).
  */
-import type { DecisionContext } from '../env/decision-context.ts';
+import type { DecisionContext, MeasuredSpeeds } from '../env/decision-context.ts';
 import { actionLabel, type Action } from '../runtime/action.ts';
 import type { LatencyPrediction } from '../runtime/profile/latency-predictor.ts';
-import { argmin, createPlanner, describePrediction, type MeasuredSpeeds, type Planner, type PolicyDeps } from './model-planner.ts';
+import { argmin, createPlanner, describePrediction, type Planner, type PolicyDeps } from './model-planner.ts';
 import type { Policy } from './policy.ts';
 
 /** The chosen index into `planner.actions` and whether it met the deadline. */

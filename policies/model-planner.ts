@@ -3,7 +3,7 @@
  * (runtime/profile/latency-predictor.ts) and Edgent's notion of "better exit". Predictions use
  * the context's bandwidth estimate and RTT, and (when `loadAware`) its device and edge loads.
  */
-import type { DecisionContext } from '../env/decision-context.ts';
+import type { DecisionContext, MeasuredSpeeds } from '../env/decision-context.ts';
 import { enumerateActions, type Action } from '../runtime/action.ts';
 import type { ModelManifest } from '../runtime/model/manifest.ts';
 import type { DevicePowerConfig } from '../runtime/profile/energy-model.ts';
@@ -73,12 +73,6 @@ export interface Planner {
    */
   predictAll(context: DecisionContext, speeds?: MeasuredSpeeds): LatencyPrediction[];
   predict(action: Action, context: DecisionContext, speeds?: MeasuredSpeeds): LatencyPrediction;
-}
-
-/** How much slower than their profiles the device and the edge were measured to compute (1 = as profiled). */
-export interface MeasuredSpeeds {
-  readonly device: number;
-  readonly edge: number;
 }
 
 /** The table plus the package's measured JPEG input encodings (bytes, encode time), if any. */

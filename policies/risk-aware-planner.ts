@@ -13,14 +13,14 @@
  * were known, so it is too bold when the estimate is often high and too timid when the fallback
  * would have saved the request anyway.
  */
-import type { DecisionContext } from '../env/decision-context.ts';
+import type { DecisionContext, MeasuredSpeeds } from '../env/decision-context.ts';
 import { measuredSpeedsOf } from '../env/observation.ts';
 import { FALLBACK_MARGIN_MS } from '../env/vec-replay-env.ts';
 import { actionLabel } from '../runtime/action.ts';
 import { offloadBudgetMs } from '../runtime/device/offload-budget.ts';
 import type { LatencyPrediction } from '../runtime/profile/latency-predictor.ts';
 import { createStagePlanner } from './calibrated-planner.ts';
-import { describePrediction, exitScores, type MeasuredSpeeds, type Planner, type PolicyDeps } from './model-planner.ts';
+import { describePrediction, exitScores, type Planner, type PolicyDeps } from './model-planner.ts';
 import type { Policy } from './policy.ts';
 
 /**
@@ -32,7 +32,7 @@ export const PLANNER_FALLBACK_MARGIN_MS = FALLBACK_MARGIN_MS;
 export const MIN_SURPRISES = 4;
 
 /** One action's expected accuracy on time, and its predicted latency (the tie-break). */
-export interface RiskAwareChoice {
+interface RiskAwareChoice {
   readonly index: number;
   readonly expectedAccuracy: number;
   readonly pred: LatencyPrediction;

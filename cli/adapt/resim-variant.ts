@@ -18,9 +18,9 @@ import type { NetworkWeights } from '../../agent/q-network.ts';
 import { trainDqn } from '../../agent/train-loop.ts';
 import type { Tf } from '../../common/tf-backend.ts';
 import type { ComputeTimes } from '../../env/compute-times.ts';
-import type { DecisionContext } from '../../env/decision-context.ts';
+import type { DecisionContext, MeasuredSpeeds } from '../../env/decision-context.ts';
 import type { EnvConfigInput } from '../../env/replay-config.ts';
-import { estimateSpeeds, speedsMoved, type SpeedEstimate } from '../../env/speed-estimate.ts';
+import { estimateSpeeds, speedsMoved } from '../../env/speed-estimate.ts';
 import { VecReplayEnv } from '../../env/vec-replay-env.ts';
 import type { QActor } from '../../policies/dqn-policy.ts';
 import type { Policy } from '../../policies/policy.ts';
@@ -60,7 +60,7 @@ export interface ResimSpec {
 export interface FineTune {
   readonly requestIndex: number;
   readonly servingFrom: number;
-  readonly speeds: SpeedEstimate;
+  readonly speeds: MeasuredSpeeds;
   readonly seconds: number;
 }
 
@@ -71,7 +71,7 @@ export interface ResimLog {
 }
 
 /** Fine-tunes the checkpoint's network in a replay of `world` with the measured slowdowns. */
-async function fineTune(spec: ResimSpec, speeds: SpeedEstimate, seed: number): Promise<{ weights: NetworkWeights; seconds: number }> {
+async function fineTune(spec: ResimSpec, speeds: MeasuredSpeeds, seed: number): Promise<{ weights: NetworkWeights; seconds: number }> {
   const t0 = performance.now();
   const config = resolveDqnConfig({ ...spec.dqnConfig, seed });
   const w = spec.world;
@@ -98,7 +98,7 @@ export async function runResim(stream: ShiftedStream, spec: ResimSpec, o: { read
   const fineTunes: FineTune[] = [];
   const rollbackAt: number[] = [];
   const window: DecisionContext[] = [];
-  let reference: SpeedEstimate | null = null;
+  let reference: MeasuredSpeeds | null = null;
   let pending: { weights: NetworkWeights; from: number } | null = null;
   let tuned: { policy: Policy; guard: PairedRollbackTest } | null = null;
   let { observation, info } = await stream.reset(o.seed);
