@@ -7,12 +7,11 @@ import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profi
 import { createLatencyTable, predictFromTable } from '../../runtime/profile/latency-predictor.ts';
 import { BASELINE_NAMES, createPolicy } from '../../policies/registry.ts';
 import { exitScores } from '../../policies/model-planner.ts';
-import { randomContext, testManifest } from './fixtures.ts';
-import { sideTimesFromRegression, stageProfilesOf } from '../../env/compute-times.ts';
+import { randomContext, stagePlannerDeps, testManifest } from './fixtures.ts';
 
 const manifest = testManifest([0.6, 0.7, 0.75, 0.8, 0.9]);
-const stageProfiles = stageProfilesOf(manifest, { device: sideTimesFromRegression(manifest, EDGENT_RPI3B), edge: sideTimesFromRegression(manifest, EDGENT_DESKTOP), source: 'test' });
-const deps = { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, stageProfiles, seed: 3 };
+const deps = { ...stagePlannerDeps(manifest), seed: 3 };
+const { stageProfiles } = deps;
 const table = createLatencyTable(manifest, EDGENT_RPI3B, EDGENT_DESKTOP);
 const obs = new Float32Array(4);
 const predict = (a: Action, c: DecisionContext) => predictFromTable(table, { action: a, bandwidthMbps: c.bandwidthMbps, rttMs: c.rttMs, deviceLoad: c.deviceLoad, edgeLoad: c.edgeLoad });

@@ -4,6 +4,8 @@ import { alexNetSpec } from '../../runtime/model/architecture.ts';
 import { buildManifest } from '../../runtime/model/manifest-build.ts';
 import type { ModelManifest } from '../../runtime/model/manifest.ts';
 import type { Rng } from '../../common/rng.ts';
+import { sideTimesFromRegression, stageProfilesOf } from '../../env/compute-times.ts';
+import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
 
 /** The Fashion-MNIST BranchyNet-AlexNet manifest (untrained: accuracies null). */
 export function testManifest(accuracies?: readonly (number | null)[]): ModelManifest {
@@ -31,4 +33,10 @@ export function randomContext(rng: Rng): DecisionContext {
     deviceLoad: rng.next() < 0.5 ? 0 : rng.next() * 0.9,
     edgeLoad: rng.next() < 0.5 ? 0 : rng.next() * 0.9,
   });
+}
+
+/** Baseline deps over `manifest`: Edgent's Pi 3b and desktop regressions and their fused stage fits (the stage planners' model). */
+export function stagePlannerDeps(manifest: ModelManifest) {
+  const stageProfiles = stageProfilesOf(manifest, { device: sideTimesFromRegression(manifest, EDGENT_RPI3B), edge: sideTimesFromRegression(manifest, EDGENT_DESKTOP), source: 'test' });
+  return { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, stageProfiles };
 }

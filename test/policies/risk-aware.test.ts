@@ -2,18 +2,15 @@
 // over the device's recent bandwidth surprises, the runtime's fallback included.
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../common/rng.ts';
-import { stageProfilesOf, sideTimesFromRegression } from '../../env/compute-times.ts';
 import type { DecisionContext } from '../../env/decision-context.ts';
 import { createStagePlanner } from '../../policies/calibrated-planner.ts';
 import { exitScores } from '../../policies/model-planner.ts';
 import { createPolicy } from '../../policies/registry.ts';
 import { bandwidthMultipliers, expectedAccuracyOf, MIN_SURPRISES, PLANNER_FALLBACK_MARGIN_MS } from '../../policies/risk-aware-planner.ts';
-import { EDGENT_DESKTOP, EDGENT_RPI3B } from '../../runtime/profile/edgent-profiles.ts';
-import { randomContext, testManifest } from './fixtures.ts';
+import { randomContext, stagePlannerDeps, testManifest } from './fixtures.ts';
 
 const manifest = testManifest([0.6, 0.7, 0.75, 0.8, 0.9]);
-const stageProfiles = stageProfilesOf(manifest, { device: sideTimesFromRegression(manifest, EDGENT_RPI3B), edge: sideTimesFromRegression(manifest, EDGENT_DESKTOP), source: 'test' });
-const deps = { manifest, device: EDGENT_RPI3B, edge: EDGENT_DESKTOP, stageProfiles };
+const deps = stagePlannerDeps(manifest);
 const obs = new Float32Array(4);
 const riskAware = createPolicy('risk-aware', deps);
 const planner = createStagePlanner(deps, 'test');
