@@ -36,7 +36,11 @@ export interface VecReplayEnvOptions {
   readonly actionAccuracy?: ActionAccuracyFile | null;
 }
 
-/** Safety margin the device keeps before its deadline when it falls back (runtime default), ms. */
+/**
+ * Safety margin the simulated device keeps before its deadline when it falls back, ms. A real
+ * device keeps more (runtime default 2, the live env 3: its timers fire late), which replay does
+ * not model.
+ */
 export const FALLBACK_MARGIN_MS = 1;
 
 /** The simulated outcome of one action (a reused scratch record on the hot path). */
