@@ -58,6 +58,12 @@ export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
   const total = opts.suite.scenarios.length * specs.length;
   let done = 0;
   const rows: SuiteWorldRow[] = [];
+  // every world loads the same checkpoints again: say where each resolved once, not once a world
+  const reported = new Set<string>();
+  const report = (line: string): void => {
+    if (!reported.has(line)) process.stderr.write(`${line}\n`);
+    reported.add(line);
+  };
   for (const world of opts.suite.scenarios) {
     const envInput = scenarioEnvInput(world, { ...opts.base, split });
     const config = resolveEnvConfig(envInput);
@@ -65,7 +71,7 @@ export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
     const codec = new ActionCodec(opts.pkg.manifest, config.encodings);
     const policyDeps = { manifest: opts.pkg.manifest, device: times.device, edge: times.edge, stageProfiles: times.stageProfiles, actionAccuracy: opts.pkg.actionAccuracy, actions: codec.actions, seed: opts.seed };
     const policies: Policy[] = [];
-    for (const spec of specs) policies.push((await loadPolicy(spec, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpointsRoot })).policy);
+    for (const spec of specs) policies.push((await loadPolicy(spec, { codec, observationSize: OBSERVATION_SIZE, policyDeps, checkpointsRoot: opts.checkpointsRoot, report })).policy);
     const n = config.scenario.episodeRequests;
     const perEpisode = new Map<string, number[][]>(specs.map((s) => [s, Array.from({ length: opts.episodes }, () => [] as number[])]));
     const summaries = await evaluatePolicies(policies, {

@@ -1,7 +1,7 @@
 // What a new user types first, from a folder with no runs/ (a fresh clone): the shipped model
 // and the shipped policy must be found without flags.
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,5 +32,13 @@ describe('a fresh clone', () => {
     expect(stderr).toMatch(/dqn:latest: checkpoint \S+ \(step \d+\) in the shipped registry .*models\/dqn-policy/);
     const rows = JSON.parse(stdout) as { policy: string }[];
     expect(rows.map((r) => r.policy)).toEqual(['dqn:latest']);
+  });
+
+  it('`eval --suite` says where the shipped dqn resolved once, not once a world', async () => {
+    const suite = join(cwd, 'two-worlds.json');
+    await writeFile(suite, JSON.stringify({ name: 'two', scenarios: ['base', 'device-2x-slower'], episodes: 1 }));
+    const { stdout, stderr } = await run('node', [bin, 'eval', '--suite', suite, '--policies', 'dqn', '--episode-requests', '3', '--json'], { cwd, timeout: 120_000 });
+    expect(stderr.match(/checkpoint \S+ \(step \d+\) in the shipped registry/g)).toHaveLength(1);
+    expect((JSON.parse(stdout) as { scenarios: unknown[] }).scenarios).toHaveLength(2);
   });
 });
