@@ -211,11 +211,11 @@ describe('startEdgeServer', () => {
 
   it('keeps serving other devices while a long batch runs in a worker', async () => {
     await withEdge({ maxRequestBatch: 4096, workers: 2 }, async (edge) => {
-      const a = await connectWireTestClient(edge.url);
-      const n = 512;
+      // both connect first: under a loaded machine a handshake alone can outlast the batch
+      const [a, b] = await Promise.all([connectWireTestClient(edge.url), connectWireTestClient(edge.url)]);
+      const n = 1024;
       a.send(encodeRequest(header({ requestId: 1, partition: 0, encoding: 'uint8', dims: [n, ...pkg.manifest.input.shape] }), new Uint8Array(image.length * n)));
       const aReply = a.nextReply().then((r) => ({ who: 'a', r }));
-      const b = await connectWireTestClient(edge.url); // connects while the big batch runs
       b.send(goodFrame(2));
       const first = await Promise.race([aReply, b.nextReply().then((r) => ({ who: 'b', r }))]);
       expect(first.who).toBe('b');
