@@ -80,6 +80,18 @@ export interface LoadedPolicy {
   readonly dqn: LoadedDqn | null;
 }
 
+/**
+ * A `report` for commands that load the same spec once per world: passes each distinct line to
+ * `say` once (default: stderr).
+ */
+export function reportOnce(say: (line: string) => void = (l) => void process.stderr.write(`${l}\n`)): (line: string) => void {
+  const seen = new Set<string>();
+  return (line) => {
+    if (!seen.has(line)) say(line);
+    seen.add(line);
+  };
+}
+
 /** One line: which checkpoint a spec resolved to, and in which registry. */
 export function describeResolution(spec: string, c: ResolvedCheckpoint): string {
   const where = c.root === null ? `at ${c.dir}` : `in ${c.root === SHIPPED_POLICY_ROOT ? 'the shipped registry' : 'registry'} ${relative(process.cwd(), c.root) || '.'}`;

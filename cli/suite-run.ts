@@ -13,7 +13,7 @@ import type { Policy } from '../policies/policy.ts';
 import { BASELINE_POLICY, ORACLE_POLICY, suiteWorldRow, type SuiteWorldRow } from '../policies/suite-metrics.ts';
 import type { ModelPackage } from '../runtime/model/model-package.ts';
 import type { TraceSplit } from '../runtime/link/trace-catalog.ts';
-import { loadPolicy } from './load-policy.ts';
+import { loadPolicy, reportOnce } from './load-policy.ts';
 import { scenarioComputeTimes, scenarioTraces, type Suite } from './scenario-setup.ts';
 
 export interface RunSuiteOptions {
@@ -58,12 +58,7 @@ export async function runSuite(opts: RunSuiteOptions): Promise<SuiteResult> {
   const total = opts.suite.scenarios.length * specs.length;
   let done = 0;
   const rows: SuiteWorldRow[] = [];
-  // every world loads the same checkpoints again: say where each resolved once, not once a world
-  const reported = new Set<string>();
-  const report = (line: string): void => {
-    if (!reported.has(line)) process.stderr.write(`${line}\n`);
-    reported.add(line);
-  };
+  const report = reportOnce(); // every world loads the same checkpoints again
   for (const world of opts.suite.scenarios) {
     const envInput = scenarioEnvInput(world, { ...opts.base, split });
     const config = resolveEnvConfig(envInput);

@@ -31,7 +31,7 @@ import { selectShifts, worldSetup, type WorldSetup } from '../adapt/shift-worlds
 import type { CoinferEnv } from '../adapt/shifted-stream.ts';
 import { LiveEnv } from '../../env/live-env.ts';
 import { assertLearnableOnline } from '../checkpoint-objective.ts';
-import { loadPolicy, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC } from '../load-policy.ts';
+import { loadPolicy, reportOnce, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC } from '../load-policy.ts';
 import { countArg, intArg, rangeArg } from '../option-parsers.ts';
 import { checkOutputPath } from '../output-check.ts';
 import { createProgress } from '../progress.ts';
@@ -113,6 +113,7 @@ export function registerAdapt(program: Command): void {
       const results: ShiftResult[] = [];
       const bar = createProgress({ total: shifts.length * opts.seeds.length * (live ? 3 : opts.resim ? 8 : 7) * requests, format: 'adapt [{bar}] {percentage}% {shift} eta {eta_formatted}', quiet: !!opts.json && !process.stderr.isTTY });
       let done = 0;
+      const reportResolution = reportOnce(say); // every shift loads the policy again
       const base = checkpoint.meta.dqnConfig;
       const dqnConfig = resolveDqnConfig({
         ...base, learningStarts: Math.min(base.learningStarts, 32), batchSize: Math.min(base.batchSize, 32),
@@ -126,7 +127,7 @@ export function registerAdapt(program: Command): void {
           const t = worlds.before.times;
           // planners know the world before the shift (its profiles); what changed they see only through the observation
           const deps = { manifest: pkg.manifest, device: t.device, edge: t.edge, stageProfiles: t.stageProfiles, actionAccuracy: pkg.actionAccuracy, actions: codec.actions };
-          const { policy: frozen, dqn } = await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: say });
+          const { policy: frozen, dqn } = await loadPolicy(opts.policy, { codec, observationSize: OBSERVATION_SIZE, policyDeps: deps, checkpointsRoot: opts.checkpoints, tf, report: reportResolution });
           const planner = createStagePlanner(deps, 'calibrated');
           // the re-simulation variant tunes in the world before the shift as the device measures it (train traces, the checkpoint's objective and mask)
           const resimSpecOf = async (scenario: string): Promise<ResimSpec> => {

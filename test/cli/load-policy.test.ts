@@ -9,7 +9,7 @@ import { DqnLearner } from '../../agent/dqn-learner.ts';
 import { saveCheckpoint } from '../../checkpoints/checkpoint-io.ts';
 import type { JsonValue } from '../../checkpoints/checkpoint-meta.ts';
 import { loadTf, type Tf } from '../../common/tf-backend.ts';
-import { loadPolicy } from '../../cli/load-policy.ts';
+import { loadPolicy, reportOnce } from '../../cli/load-policy.ts';
 import { profileFromActionTable } from '../../env/action-profile.ts';
 import { stageProfilesOf } from '../../env/compute-times.ts';
 import { writeDeadlineMask } from '../../env/deadline-mask.ts';
@@ -106,5 +106,14 @@ describe('loadPolicy', () => {
     const p = await decisions(`dqn:${plain}`);
     // the same random network without the mask picks masked actions at times (the test can fail)
     expect(p.chosen.some((a, i) => p.masks[i]![a] === 0)).toBe(true);
+  });
+});
+
+describe('reportOnce', () => {
+  it('passes each distinct line on once, in first-seen order', () => {
+    const said: string[] = [];
+    const report = reportOnce((l) => said.push(l));
+    for (const l of ['dqn:best: a', 'dqn:best: a', 'dqn:1: b', 'dqn:best: a']) report(l);
+    expect(said).toEqual(['dqn:best: a', 'dqn:1: b']);
   });
 });
