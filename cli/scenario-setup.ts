@@ -98,7 +98,8 @@ export interface Suite {
 /** A suite by shipped name (default `default`) or by file path. */
 export async function loadSuite(ref: string = DEFAULT_SUITE): Promise<Suite> {
   const file = looksLikePath(ref) ? resolve(ref) : join(SUITES_DIR, `${ref}.json`);
-  const spec = parseWith(suiteSchema, await readJson(file, 'ERR_INVALID_ARGUMENT', `expected a suite JSON file or a name in ${SUITES_DIR}`), `suite ${file}`);
+  const shipped = (await readdir(SUITES_DIR).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  const spec = parseWith(suiteSchema, await readJson(file, 'ERR_INVALID_ARGUMENT', `expected a suite JSON file or one of the shipped suites: ${shipped.join(', ')}`), `suite ${file}`);
   const scenarios: LoadedScenario[] = [];
   for (const s of spec.scenarios) scenarios.push(await loadScenario(looksLikePath(s) && !isAbsolute(s) ? join(dirname(file), s) : s));
   const names = scenarios.map((s) => s.name);

@@ -34,6 +34,9 @@ describe('shipped scenarios and suites', () => {
     expect(names.length).toBeGreaterThanOrEqual(14);
     for (const n of ['base', 'native-device', 'device-2x-slower', 'device-4x-slower', 'device-heavy-load', 'edge-contention', 'edge-20x-slower', 'tight-deadlines', 'long-deadlines', 'link-x0.1', 'link-x0.03', 'rtt-150', 'slow-link-slow-device', 'slow-link-device-load', 'norway-hsdpa', 'fcc-broadband', 'mahimahi-cellular']) expect(names).toContain(n);
   });
+  it('an unknown suite name fails naming the shipped suites', async () => {
+    await expect(loadSuite('no-such-suite')).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/default, off-suite, smoke/) });
+  });
   it('the off-suite worlds load from their folder, none of them a default-suite world', async () => {
     const [off, def] = await Promise.all([loadSuite('off-suite'), loadSuite()]);
     expect(off.scenarios).toHaveLength(8);
