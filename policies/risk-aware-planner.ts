@@ -13,8 +13,7 @@
  * were known, so it is too bold when the estimate is often high and too timid when the fallback
  * would have saved the request anyway.
  */
-import type { DecisionContext, MeasuredSpeeds } from '../env/decision-context.ts';
-import { measuredSpeedsOf } from '../env/observation.ts';
+import type { DecisionContext } from '../env/decision-context.ts';
 import { FALLBACK_MARGIN_MS } from '../env/vec-replay-env.ts';
 import { actionLabel } from '../runtime/action.ts';
 import { offloadBudgetMs } from '../runtime/device/offload-budget.ts';
@@ -22,6 +21,7 @@ import type { LatencyPrediction } from '../runtime/profile/latency-predictor.ts'
 import { createStagePlanner } from './calibrated-planner.ts';
 import { describePrediction, exitScores, type Planner, type PolicyDeps } from './model-planner.ts';
 import type { Policy } from './policy.ts';
+import { planningSpeeds } from './tracking-planner.ts';
 
 /**
  * Margin the device keeps between a fallback's local run and its deadline, ms: the replay
@@ -112,8 +112,7 @@ export function createRiskAwarePlannerPolicy(deps: PolicyDeps): Policy {
   const planner = createStagePlanner(deps, 'risk-aware');
   const expected = expectedAccuracyOf(planner);
   const choose = (obs: Float32Array, ctx: DecisionContext): RiskAwareChoice => {
-    const speeds: MeasuredSpeeds = ctx.measuredSpeeds ?? measuredSpeedsOf(obs);
-    const preds = planner.predictAll(ctx, speeds);
+    const preds = planner.predictAll(ctx, planningSpeeds(obs, ctx));
     const values = expected(preds, ctx.deadlineMs, ctx.rttMs, bandwidthMultipliers(ctx.bandwidthSurprisesLn));
     let best = 0;
     for (let i = 1; i < values.length; i++) {
