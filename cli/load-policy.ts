@@ -182,14 +182,20 @@ export async function loadPolicy(spec: string, deps: LoadPolicyDeps): Promise<Lo
   return { policy: serve(acting), dqn: { acting, checkpoint, weights, serve, serveAlone: (a) => served(a, false) } };
 }
 
+/** The deadline-mask factor a checkpoint was trained with (its env config's `deadlineMaskFactor`); null: no mask. */
+export function trainedMaskFactor(c: ResolvedCheckpoint): number | null {
+  const factor = (c.meta.envConfig as { deadlineMaskFactor?: unknown } | null)?.deadlineMaskFactor;
+  return typeof factor === 'number' ? factor : null;
+}
+
 /**
  * The deadline mask a checkpoint was trained under (its env config's `deadlineMaskFactor`),
  * over the device's profile as the baselines plan with it (the fused stage fits when given,
  * else the regressions); null when it trained without one.
  */
 function trainedMask(c: ResolvedCheckpoint, deps: LoadPolicyDeps): ((obs: Float32Array, ctx: DecisionContext) => Uint8Array) | null {
-  const factor = (c.meta.envConfig as { deadlineMaskFactor?: unknown } | null)?.deadlineMaskFactor;
-  if (typeof factor !== 'number') return null;
+  const factor = trainedMaskFactor(c);
+  if (factor === null) return null;
   const d = deps.policyDeps;
   const base = d.stageProfiles ? createLatencyTableFromStages(d.manifest, d.stageProfiles.device, d.stageProfiles.edge) : createLatencyTable(d.manifest, d.device, d.edge);
   const profile = profileFromLatencyTable({ ...base, inputEncodings: jpegInputEncodings(d.actionAccuracy ?? null) }, deps.codec.actions, new Float64Array(deps.codec.size));

@@ -31,7 +31,7 @@ import { selectShifts, worldSetup, type WorldSetup } from '../adapt/shift-worlds
 import type { CoinferEnv } from '../adapt/shifted-stream.ts';
 import { LiveEnv } from '../../env/live-env.ts';
 import { assertLearnableOnline } from '../checkpoint-objective.ts';
-import { loadPolicy, reportOnce, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC } from '../load-policy.ts';
+import { loadPolicy, reportOnce, resolvePolicyCheckpoint, SHIPPED_POLICY_SPEC, trainedMaskFactor } from '../load-policy.ts';
 import { countArg, intArg, rangeArg } from '../option-parsers.ts';
 import { checkOutputPath } from '../output-check.ts';
 import { createProgress } from '../progress.ts';
@@ -132,10 +132,9 @@ export function registerAdapt(program: Command): void {
           // the re-simulation variant tunes in the world before the shift as the device measures it (train traces, the checkpoint's objective and mask)
           const resimSpecOf = async (scenario: string): Promise<ResimSpec> => {
             const w = await worldSetup(scenario, { pkg, reward: objective.reward, requests: 200, say, split: 'train' });
-            const maskFactor = (checkpoint.meta.envConfig as { deadlineMaskFactor?: number | null } | null)?.deadlineMaskFactor ?? null;
             return {
               tf, weights: dqn!.weights, step: checkpoint.meta.step, dqnConfig: base, frozen, serveAlone: dqn!.serveAlone,
-              world: { manifest: pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: { ...w.config, deadlineMaskFactor: maskFactor }, actionAccuracy: pkg.actionAccuracy },
+              world: { manifest: pkg.manifest, computeTimes: w.computeTimes, traces: w.traces, config: { ...w.config, deadlineMaskFactor: trainedMaskFactor(checkpoint) }, actionAccuracy: pkg.actionAccuracy },
               steps: opts.resimSteps, windowRequests: opts.resimWindow, tolerance: opts.resimTolerance,
               requestIntervalMs: resolveEnvConfig(worlds.before.config).scenario.requestIntervalMs,
               guardWindow: opts.guardWindow,
